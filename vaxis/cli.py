@@ -1,0 +1,74 @@
+"""The ``vaxis`` command. Thin: parse arguments, then call one function per sub-command.
+
+Heavy imports (torch, transformers, mne) happen inside the commands that need them, so
+``vaxis --help`` and the live commands start quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from vaxis.errors import VaxisError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+data_app = typer.Typer(no_args_is_help=True, help="Corpora: synthesise and inspect.")
+app.add_typer(data_app, name="data")
+
+console = Console(stderr=True)
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Argument(help="Directory to write the corpus into.")],
+    subjects: Annotated[int, typer.Option(help="Number of subjects.")] = 12,
+    seconds: Annotated[int, typer.Option(help="Seconds per clip (FACED: 30).")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    format: Annotated[str, typer.Option(help="processed, de or both.")] = "both",
+) -> None:
+    """Write a synthetic corpus in FACED's published layouts."""
+    from vaxis.offline.corpus.synthetic import write_synthetic_faced
+
+    write_synthetic_faced(out, n_subjects=subjects, seconds=seconds, seed=seed, fmt=format)
+    console.print(f"wrote a SYNTHETIC FACED-format corpus of {subjects} subjects to {out}")
+
+
+@data_app.command("info")
+def data_info(
+    path: Annotated[Path, typer.Argument(help="Corpus directory or file.")],
+    format: Annotated[
+        str, typer.Option(help="auto, faced-processed, faced-de, bids, seed-v.")
+    ] = "auto",
+) -> None:
+    """Print a corpus's format, subjects, clips, channels, rate, classes and provenance."""
+    from vaxis.offline.corpus import open_corpus, print_summary
+
+    print_summary(open_corpus(path, format=format))
+
+
+def main() -> None:
+    """Entry point: run the app; a user error prints one line and exits 1."""
+    try:
+        app(standalone_mode=False)
+    except VaxisError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as err:
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        if isinstance(err, click.exceptions.Exit):
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

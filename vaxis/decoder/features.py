@@ -1,0 +1,124 @@
+"""Band power and differential entropy (DE) of EEG windows.
+
+One vectorised implementation serves offline training and live decoding. The band
+variance of a window is taken from its real FFT by Parseval's theorem: an ideal
+band-pass filter keeps the bins inside the band, and the variance of what it keeps is
+``2 / N**2 * sum(|X_k|**2)`` over those bins. For a Gaussian signal the differential
+entropy of the band-passed signal is ``0.5 * log(2 * pi * e * variance)`` (Shi et al.,
+2013), which is what FACED's ``EEG_Features/DE`` holds per second.
+
+This replaces one ``filtfilt`` per band with a single FFT per window and a matrix
+product over bins, which is what makes a FACED-size corpus take seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import fft as sp_fft
+
+#: FACED's frequency bands in Hz, half-open ``[low, high)``.
+BANDS: dict[str, tuple[float, float]] = {
+    "delta": (1.0, 4.0),
+    "theta": (4.0, 8.0),
+    "alpha": (8.0, 14.0),
+    "beta": (14.0, 30.0),
+    "gamma": (30.0, 47.0),
+}
+
+FEATURE_KINDS = ("de", "psd")
+
+
+def band_matrix(
+    n_times: int, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """Weights (n_freqs, n_bands) turning ``|rfft|**2`` into band variances.
+
+    Parameters
+    ----------
+    n_times : int
+        Samples per window.
+    sfreq : float
+        Sampling rate in Hz.
+    bands : mapping
+        Band name to ``(low, high)`` in Hz, half-open.
+    """
+    freqs = sp_fft.rfftfreq(n_times, d=1.0 / sfreq)
+    weights = np.zeros((freqs.size, len(bands)))
+    nyquist_bin = n_times // 2 if n_times % 2 == 0 else -1
+    for j, (low, high) in enumerate(bands.values()):
+        if not 0 < low < high <= sfreq / 2:
+            raise ValueError(f"band [{low}, {high}) Hz does not fit sampling rate {sfreq} Hz")
+        inside = (freqs >= low) & (freqs < high)
+        if not inside.any():
+            raise ValueError(
+                f"band [{low}, {high}) Hz holds no FFT bin for {n_times} samples at {sfreq} Hz"
+            )
+        weights[inside, j] = 2.0
+        if nyquist_bin > 0 and inside[nyquist_bin]:
+            weights[nyquist_bin, j] = 1.0
+    return weights / float(n_times) ** 2
+
+
+def band_power(
+    x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """Variance of ``x`` inside each band.
+
+    Parameters
+    ----------
+    x : array, shape (..., n_times)
+        Windows; any leading axes (windows, channels) are kept.
+    sfreq : float
+        Sampling rate in Hz.
+    bands : mapping
+        Band name to ``(low, high)`` in Hz.
+
+    Returns
+    -------
+    power : array, shape (..., n_bands)
+        Band variance in the squared unit of ``x``.
+    """
+    x = np.asarray(x)
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    spectrum = sp_fft.rfft(x.astype(dtype, copy=False), axis=-1, workers=-1)
+    squared = spectrum.real**2 + spectrum.imag**2
+    return squared @ band_matrix(x.shape[-1], sfreq, bands).astype(dtype)
+
+
+def differential_entropy(
+    x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """Differential entropy of ``x`` in each band, ``0.5 * log(2 pi e var)``.
+
+    Same parameters and shape as :func:`band_power`.
+    """
+    power = band_power(x, sfreq, bands)
+    return 0.5 * np.log(2 * np.pi * np.e * np.maximum(power, np.finfo(power.dtype).tiny))
+
+
+def log_psd(
+    x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """Log of the mean power spectral density in each band (unit**2 / Hz)."""
+    power = band_power(x, sfreq, bands)
+    widths = np.array([high - low for low, high in bands.values()], dtype=power.dtype)
+    return np.log(np.maximum(power / widths, np.finfo(power.dtype).tiny))
+
+
+_KIND_FUNCS = {"de": differential_entropy, "psd": log_psd}
+
+
+def extract(
+    x: np.ndarray,
+    sfreq: float,
+    kind: str = "de",
+    bands: Mapping[str, tuple[float, float]] = BANDS,
+) -> np.ndarray:
+    """Features of ``kind`` (``"de"`` or ``"psd"``) for windows ``x`` (..., n_times)."""
+    try:
+        func = _KIND_FUNCS[kind]
+    except KeyError:
+        raise ValueError(f"unknown feature kind {kind!r}; expected {FEATURE_KINDS}") from None
+    return func(x, sfreq, bands)
