@@ -50,6 +50,19 @@ def data_info(
     print_summary(open_corpus(path, format=format))
 
 
+# -- axis commands (issue 3) --
+
+# -- train command (issue 4) --
+
+# -- study command (issue 5) --
+
+# -- live command (issue 6) --
+
+# -- replay and calibrate commands (issue 7) --
+
+# -- demo command (issue 8) --
+
+
 def main() -> None:
     """Entry point: run the app; a user error prints one line and exits 1."""
     try:
