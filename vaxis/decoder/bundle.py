@@ -1,0 +1,202 @@
+"""The bundle: the only contract between offline training and live decoding.
+
+A bundle is a directory holding ``model.onnx`` and ``bundle.json``. :func:`load_bundle`
+validates everything the live path relies on and refuses, with a reason, a bundle it
+cannot honour. :func:`write_bundle_json` is what the exporter calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vaxis.errors import BundleError
+
+SCHEMA = "vaxis.bundle/1"
+MODEL_FILE = "model.onnx"
+META_FILE = "bundle.json"
+INPUT_KINDS = ("features", "raw")
+REFERENCES = ("average", "none")
+DETRENDS = ("linear", "constant", "none")
+
+#: Top-level keys bundle.json must hold.
+REQUIRED_KEYS = (
+    "schema", "model_id", "onnx", "inputs", "channels", "sfreq", "unit", "window", "hop",
+    "preprocessing", "features", "normalisation", "classes", "valence", "provenance",
+    "metrics",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of the ONNX graph.
+
+    ``kind`` is ``"features"`` (shape ``(batch, n_channels, n_bands)``: normalised band
+    features) or ``"raw"`` (shape ``(batch, n_channels, n_times)``: the preprocessed window
+    divided by each channel's standard deviation).
+    """
+
+    name: str
+    kind: str
+    shape: tuple
+
+
+@dataclass
+class Bundle:
+    """A validated bundle, as the live path sees it.
+
+    Attributes mirror ``bundle.json``; ``meta`` keeps the whole document.
+    """
+
+    path: Path
+    meta: dict = field(repr=False)
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL_FILE
+
+    @property
+    def model_id(self) -> str:
+        return self.meta["model_id"]
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.meta["channels"])
+
+    @property
+    def sfreq(self) -> float:
+        return float(self.meta["sfreq"])
+
+    @property
+    def unit(self) -> str:
+        return self.meta["unit"]
+
+    @property
+    def window_samples(self) -> int:
+        return int(self.meta["window"]["samples"])
+
+    @property
+    def hop_samples(self) -> int:
+        return int(self.meta["hop"]["samples"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.meta["classes"])
+
+    @property
+    def inputs(self) -> list[InputSpec]:
+        return [InputSpec(i["name"], i["kind"], tuple(i["shape"])) for i in self.meta["inputs"]]
+
+    @property
+    def reference(self) -> str:
+        return self.meta["preprocessing"]["reference"]
+
+    @property
+    def detrend(self) -> str:
+        return self.meta["preprocessing"]["detrend"]
+
+    @property
+    def feature_kind(self) -> str:
+        return self.meta["features"]["kind"]
+
+    @property
+    def bands(self) -> dict[str, tuple[float, float]]:
+        return {k: (float(v[0]), float(v[1])) for k, v in self.meta["features"]["bands"].items()}
+
+    @property
+    def normalisation(self) -> dict:
+        return self.meta["normalisation"]
+
+    @property
+    def valence_positions(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.meta["valence"]["positions"].items()}
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta["provenance"].get("synthetic", False))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def validate_meta(meta: dict, where: str = META_FILE) -> None:
+    """Raise :class:`BundleError` naming the first thing ``meta`` gets wrong."""
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise BundleError(f"{where}: missing keys {', '.join(missing)}")
+    if meta["schema"] != SCHEMA:
+        raise BundleError(f"{where}: schema {meta['schema']!r} is not {SCHEMA!r}")
+    if not meta["inputs"]:
+        raise BundleError(f"{where}: no inputs declared")
+    n_ch = len(meta["channels"])
+    for spec in meta["inputs"]:
+        if spec.get("kind") not in INPUT_KINDS:
+            raise BundleError(f"{where}: input kind {spec.get('kind')!r} not in {INPUT_KINDS}")
+        if len(spec.get("shape", ())) != 3 or spec["shape"][1] != n_ch:
+            raise BundleError(
+                f"{where}: input {spec.get('name')!r} shape {spec.get('shape')} does not "
+                f"match {n_ch} channels"
+            )
+    prep = meta["preprocessing"]
+    if prep.get("reference") not in REFERENCES or prep.get("detrend") not in DETRENDS:
+        raise BundleError(f"{where}: preprocessing {prep} not supported by this vaxis")
+    for key in ("window", "hop"):
+        if int(meta[key].get("samples", 0)) < 1:
+            raise BundleError(f"{where}: {key} must hold a positive 'samples'")
+    positions = meta["valence"].get("positions", {})
+    if set(positions) != set(meta["classes"]):
+        raise BundleError(f"{where}: valence positions do not cover the classes")
+    if "sha256" not in meta["onnx"]:
+        raise BundleError(f"{where}: onnx.sha256 missing")
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and validate a bundle directory.
+
+    Raises
+    ------
+    BundleError
+        If a file is missing, ``bundle.json`` is malformed or incomplete, or
+        ``model.onnx`` does not match the recorded sha256.
+    """
+    path = Path(path)
+    meta_path, model_path = path / META_FILE, path / MODEL_FILE
+    for needed in (meta_path, model_path):
+        if not needed.is_file():
+            raise BundleError(f"{path} is not a vaxis bundle: {needed.name} is missing")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise BundleError(f"{meta_path}: not readable JSON ({err})") from None
+    validate_meta(meta, str(meta_path))
+    actual = sha256_file(model_path)
+    if actual != meta["onnx"]["sha256"]:
+        raise BundleError(
+            f"{model_path}: sha256 {actual[:12]}… does not match bundle.json "
+            f"({meta['onnx']['sha256'][:12]}…): the model was changed or corrupted"
+        )
+    return Bundle(path, meta)
+
+
+def write_bundle_json(path: str | Path, meta: dict) -> Path:
+    """Write ``bundle.json`` beside ``model.onnx``, filling in schema and sha256.
+
+    Validates the result, so an exporter cannot write a bundle live would refuse.
+    """
+    path = Path(path)
+    meta = dict(meta)
+    meta["schema"] = SCHEMA
+    meta["onnx"] = {**meta.get("onnx", {}), "file": MODEL_FILE}
+    meta["onnx"]["sha256"] = sha256_file(path / MODEL_FILE)
+    validate_meta(meta, str(path / META_FILE))
+    out = path / META_FILE
+    out.write_text(json.dumps(meta, indent=2))
+    return out
