@@ -1,0 +1,204 @@
+"""The study's analyses on tiny corpora with a planted valence axis (all SYNTHETIC)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from vaxis.errors import DataError, VaxisError
+from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
+from vaxis.offline.study.alignment import (
+    STRATEGIES,
+    STUDY_STRATEGIES,
+    AlignmentTargets,
+    build_strategy,
+    holm,
+)
+from vaxis.offline.study.run import StudyConfig, run_study
+from vaxis.offline.study.training import FitConfig
+
+#: Planted valence of each class (ground truth of the tiny corpora below).
+PLANTED = dict(zip(FACED_CLASSES, np.linspace(-1, 1, 9).round(3).tolist(), strict=True))
+
+
+class TinyMLP(nn.Module):
+    def __init__(self, n_chans: int, n_bands: int, n_outputs: int, width: int = 16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(n_chans * n_bands, width), nn.ReLU())
+        self.readout = nn.Linear(width, n_outputs)
+
+    def forward(self, x):
+        return self.readout(self.body(x))
+
+
+class WideMLP(TinyMLP):
+    def __init__(self, n_chans: int, n_bands: int, n_outputs: int):
+        super().__init__(n_chans, n_bands, n_outputs, width=32)
+
+
+ARCHS = {"tiny_mlp": TinyMLP, "wide_mlp": WideMLP}
+
+
+def _planted_corpus(kind: str = "de", n_subjects: int = 8, seconds: int = 4, seed: int = 0):
+    """FACED's 28 clips; each window's features move along one pattern by the class valence."""
+    rng = np.random.default_rng(seed)
+    n_ch, sfreq = 8, 100.0
+    valence = np.array([PLANTED[c] for c in FACED_CLASSES])[FACED_CLIP_LABELS]
+    pattern = rng.normal(size=(n_ch, 5))
+    class_noise = rng.normal(size=(9, n_ch, 5))[FACED_CLIP_LABELS]
+    subjects = []
+    for s in range(n_subjects):
+        offset = rng.normal(size=(n_ch, 5))
+        if kind == "de":
+            data = (
+                valence[:, None, None, None] * pattern[None, :, None, :]
+                + 0.4 * class_noise[:, :, None, :]
+                + offset[None, :, None, :]
+                + rng.normal(size=(28, n_ch, seconds, 5))
+            ).astype(np.float32)
+        else:
+            t = np.arange(int(seconds * sfreq)) / sfreq
+            amp = np.exp(valence[:, None] * pattern[None, :, 2])  # alpha-band amplitude
+            data = (
+                10 * amp[:, :, None] * np.sin(2 * np.pi * 10 * t)
+                + 5 * rng.normal(size=(28, n_ch, t.size))
+            ).astype(np.float32)
+        subjects.append(
+            Subject(f"sub{s:03d}", FACED_CLIP_LABELS.copy(), np.arange(28), lambda d=data: d)
+        )
+    return Corpus(
+        "faced", kind, [f"E{i}" for i in range(n_ch)], 1.0 if kind == "de" else sfreq,
+        list(FACED_CLASSES), subjects,
+        bands={"delta": (1, 4), "theta": (4, 8), "alpha": (8, 14), "beta": (14, 30),
+               "gamma": (30, 47)},
+        provenance={"synthetic": True, "ground_truth": {"valence": PLANTED}},
+    )  # fmt: skip
+
+
+def _axis_from_ground_truth(corpus: Corpus) -> dict:
+    """An axis.json whose positions are the corpus's planted valence, not an LLM's."""
+    return {"positions": corpus.provenance["ground_truth"]["valence"], "model": "planted"}
+
+
+def _quick(**overrides) -> StudyConfig:
+    config = StudyConfig.quick()
+    config.fit = FitConfig(epochs=4, batch_size=128, lr=3e-3, patience=2)
+    for k, v in overrides.items():
+        setattr(config, k, v)
+    return config
+
+
+@pytest.mark.parametrize("kind", ["de", "raw"])
+def test_mapping_tracks_planted_axis(tmp_path, kind):
+    corpus = _planted_corpus(kind)
+    summary = run_study("mapping", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True)
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["data"]["provenance"] == "synthetic" and written["data"]["synthetic"]
+    m = written["mapping"]
+    assert m["r"] > 0.8, m["r"]
+    assert m["p_value"] < 0.01 and m["n_permutations"] == 200
+    assert len(m["per_clip"]) == 28 and m["n_points"] == 28 * len(summary["split"]["test"])
+    report = (tmp_path / "report.md").read_text()
+    assert "SYNTHETIC DATA" in report and (tmp_path / "mapping.png").stat().st_size > 1000
+
+
+def test_mapping_null_when_axis_is_unrelated(tmp_path):
+    corpus = _planted_corpus("de")
+    # Positions that order the categories unlike the planted valence.
+    scrambled = dict(zip(FACED_CLASSES, [0.0, 1, -1, 0.5, -0.5, 0, 0.25, -0.25, 0], strict=True))
+    summary = run_study("mapping", corpus, {"positions": scrambled}, tmp_path, quick=True)
+    # Nine separable classes can be mapped onto any positions, so r alone is not specific;
+    # the permutation p-value (true vs permuted positions) is.
+    print(summary["mapping"]["r"], summary["mapping"]["p_value"])
+    assert summary["mapping"]["p_value"] > 0.05
+
+
+def test_rediscovery_beats_null(tmp_path):
+    corpus = _planted_corpus("de")
+    summary = run_study(
+        "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True,
+        architectures=ARCHS, config=_quick(),
+    )  # fmt: skip
+    r = summary["rediscovery"]
+    assert r["n_classifiers"] == 4
+    loco = r["distribution"]["loco_spearman"]
+    assert loco["mean"] > loco["null_q95"]
+    assert r["distribution"]["loco_spearman"]["grid_mean_p"] < 0.05
+    assert (tmp_path / "rediscovery.png").exists()
+
+
+def test_alignment_and_saturation(tmp_path):
+    corpus = _planted_corpus("de")
+    config = _quick(alignment_seeds=2, strategies=list(STRATEGIES))
+    summary = run_study(
+        ["alignment", "saturation"], corpus, _axis_from_ground_truth(corpus), tmp_path,
+        architectures=ARCHS, config=config, n_jobs=2,
+    )  # fmt: skip
+    a = summary["alignment"]
+    assert a["n_configurations"] == len(STRATEGIES)
+    assert {r["verdict"] for r in a["configurations"]} <= {"helps", "hurts", "n.s."}
+    assert all(0 <= r["p_holm"] <= 1 and r["p_holm"] >= r["p"] for r in a["configurations"])
+    assert len(a["study_strategies"]) == 25
+    runs = summary["saturation"]["runs"]
+    assert set(runs) == {"label_only", "cosine_vdirection@1"}
+    for run in runs.values():
+        for row in run["epochs"]:
+            assert 0 <= row["vdir_share"] <= row["class_share"] + 1e-6 <= 1 + 1e-6
+    assert "aux_class_share" in runs["cosine_vdirection@1"]["epochs"][0]
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["config"]["n_jobs"] == 2 and "alignment" in written
+    assert "not implemented" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_strategy_loss_is_finite_and_trains_features(name):
+    rng = np.random.default_rng(0)
+    targets = AlignmentTargets(
+        np.linspace(-1, 1, 9), rng.normal(size=(9, 6)), rng.normal(size=6), "random"
+    )
+    loss_fn = build_strategy(name, 5, targets)
+    z = torch.randn(40, 5, requires_grad=True)
+    logits = torch.randn(40, 9, requires_grad=True)
+    loss = loss_fn(z, logits, torch.arange(40) % 9)
+    assert torch.isfinite(loss)
+    loss.backward()
+    grads = [g for g in (z.grad, logits.grad) if g is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads)
+
+
+def test_study_strategy_list_marks_implementation():
+    assert len(STUDY_STRATEGIES) == 25
+    implemented = {s["implemented"] for s in STUDY_STRATEGIES} - {None}
+    assert implemented == set(STRATEGIES)
+    assert all(s["name_is_reconstruction"] for s in STUDY_STRATEGIES)
+
+
+def test_holm_step_down():
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.2]), [0.04, 0.09, 0.09, 0.2])
+
+
+def test_user_errors(tmp_path):
+    corpus = _planted_corpus("de", n_subjects=4)
+    with pytest.raises(DataError, match="no V-axis position"):
+        run_study("mapping", corpus, {"positions": {"joy": 1.0}}, tmp_path, quick=True)
+    with pytest.raises(DataError, match="does not exist"):
+        run_study("mapping", corpus, tmp_path / "missing.json", tmp_path, quick=True)
+    with pytest.raises(VaxisError, match="unknown analysis"):
+        run_study("maping", corpus, _axis_from_ground_truth(corpus), tmp_path)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+def test_ray_local_runs_the_same_sweep(tmp_path):
+    corpus = _planted_corpus("de", n_subjects=5)
+    config = _quick(rediscovery_archs=1, rediscovery_seeds=2)
+    summary = run_study(
+        "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path,
+        architectures=ARCHS, config=config, ray_address="local",
+    )  # fmt: skip
+    assert summary["rediscovery"]["n_classifiers"] == 2
+    assert summary["config"]["ray_address"] == "local"

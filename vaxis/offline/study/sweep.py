@@ -1,0 +1,130 @@
+"""Run a grid of training tasks in parallel: joblib on one machine, or Ray on a cluster.
+
+A task is a small dict (architecture, seed, strategy, weight, whether to record
+gradients); everything the tasks share (the data, the split, the LLM targets, the
+training configuration, the architecture builders) travels once in a :class:`SweepContext`
+(joblib memory-maps its arrays; Ray puts it in the object store). Each worker returns
+small results: per-subject balanced accuracy, test-set class centroids, histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vaxis.errors import VaxisError
+from vaxis.offline.splits import Split
+from vaxis.offline.study.alignment import AlignmentTargets, build_strategy
+from vaxis.offline.study.data import StudyData
+from vaxis.offline.study.training import FitConfig, embed, fit, last_linear
+
+
+@dataclass
+class SweepContext:
+    """What every task of a sweep shares."""
+
+    data: StudyData
+    split: Split
+    targets: AlignmentTargets
+    config: FitConfig
+    architectures: dict[str, Callable]
+
+
+def task_key(task: dict) -> tuple:
+    """Identity of a task, so analyses that need the same model train it once."""
+    return (
+        task["arch"], task["seed"], task.get("strategy"), task.get("weight", 0.0),
+        bool(task.get("saturation")),
+    )  # fmt: skip
+
+
+def fit_task(task: dict, ctx: SweepContext) -> dict:
+    """Train one classifier as ``task`` says and measure it on the test subjects."""
+    import torch
+    from sklearn.metrics import balanced_accuracy_score
+
+    from vaxis.offline.study.saturation import SaturationRecorder
+
+    torch.set_num_threads(int(task.get("threads", 1)))
+    data, split = ctx.data, ctx.split
+    train, val, test = (data.mask(ids) for ids in (split.train, split.val, split.test))
+    torch.manual_seed(task["seed"])
+    model = ctx.architectures[task["arch"]](
+        n_chans=data.X.shape[1], n_bands=data.X.shape[2], n_outputs=len(data.classes)
+    )
+    aux = None
+    if task.get("strategy"):
+        aux = build_strategy(task["strategy"], last_linear(model).in_features, ctx.targets)
+    recorder = None
+    if task.get("saturation"):
+        recorder = SaturationRecorder(
+            model, data.X[val], data.y[val], ctx.targets.positions, ctx.config.device
+        )
+    result = fit(
+        model, data.X[train], data.y[train], data.X[val], data.y[val], ctx.config,
+        seed=task["seed"], aux=aux, aux_weight=task.get("weight", 0.0), recorder=recorder,
+    )  # fmt: skip
+    z, logits = embed(result.model, data.X[test], ctx.config.device)
+    y, pred, subjects = data.y[test], logits.argmax(1), data.subjects[test]
+    per_subject = {
+        s: float(balanced_accuracy_score(y[subjects == s], pred[subjects == s])) for s in split.test
+    }
+    return {
+        **{k: task.get(k) for k in ("arch", "seed", "strategy", "weight")},
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "per_subject": per_subject,
+        "centroids": np.stack([z[y == c].mean(0) for c in range(len(data.classes))]),
+        "best_epoch": result.best_epoch,
+        "history": result.history,
+        "saturation": recorder.epochs_ if recorder is not None else None,
+    }
+
+
+def run_sweep(
+    tasks: list[dict],
+    ctx: SweepContext,
+    n_jobs: int = 1,
+    ray_address: str | None = None,
+) -> list[dict]:
+    """Run ``tasks`` with :func:`fit_task`, in order of ``tasks``.
+
+    Parameters
+    ----------
+    tasks : list of dict
+    ctx : SweepContext
+    n_jobs : int
+        joblib workers on this machine (-1: all cores). Each worker uses one torch thread
+        when ``n_jobs != 1``.
+    ray_address : str, optional
+        Run on Ray instead: ``"local"`` starts a local Ray, anything else is passed to
+        ``ray.init(address=...)`` (``"auto"``, ``"ray://host:10001"``).
+    """
+    threads = 1 if n_jobs != 1 or ray_address else _cpu_count()
+    tasks = [{**t, "threads": threads} for t in tasks]
+    if ray_address:
+        return _run_ray(tasks, ctx, ray_address)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(fit_task)(t, ctx) for t in tasks)
+
+
+def _cpu_count() -> int:
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _run_ray(tasks: list[dict], ctx: SweepContext, address: str) -> list[dict]:
+    try:
+        import ray
+    except ImportError:
+        raise VaxisError(
+            "--ray needs the 'ray' package: pip install 'vaxis[ray]' (or run without --ray "
+            "to use joblib on this machine)"
+        ) from None
+    ray.init(address=None if address == "local" else address, ignore_reinit_error=True)
+    remote = ray.remote(num_cpus=1)(fit_task)
+    shared = ray.put(ctx)
+    return ray.get([remote.remote(t, shared) for t in tasks])
