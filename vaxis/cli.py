@@ -56,6 +56,30 @@ def data_info(
 
 # -- study command (issue 5) --
 
+
+@app.command("study")
+def study(
+    analysis: Annotated[
+        str, typer.Argument(help="mapping, rediscovery, alignment, saturation or all.")
+    ],
+    data: Annotated[Path, typer.Option(help="Corpus directory or file (raw or DE).")],
+    axis: Annotated[Path, typer.Option(help="axis.json with the categories' positions.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Report directory.")],
+    quick: Annotated[bool, typer.Option(help="Small grids, few epochs.")] = False,
+    n_jobs: Annotated[int, typer.Option(help="joblib workers for the sweeps.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    ray: Annotated[
+        str | None, typer.Option(help="Run sweeps on Ray: 'local' or a cluster address.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="Torch device for the classifiers.")] = "cpu",
+) -> None:
+    """Reproduce the study: mapping, rediscovery, alignment strategies, saturation."""
+    from vaxis.offline.study import run_study
+
+    summary = run_study(analysis, data, axis, out, quick, ray, seed, n_jobs, device)
+    label = "SYNTHETIC " if summary["data"]["synthetic"] else ""
+    console.print(f"wrote the {label}study report to {out}/report.md and {out}/summary.json")
+
 # -- live command (issue 6) --
 
 # -- replay and calibrate commands (issue 7) --
