@@ -60,6 +60,35 @@ def default_architectures() -> dict[str, Callable]:
     return feature_architectures()
 
 
+def study_tasks(
+    names: list[str], config: StudyConfig, arch_names: list[str], seed: int = 0
+) -> dict[str, list[dict]]:
+    """The training tasks of each trained analysis in ``names``."""
+    seeds = list(range(seed, seed + max(config.rediscovery_seeds, config.alignment_seeds)))
+    makers = {
+        "rediscovery": lambda: rediscovery_tasks(
+            arch_names[: config.rediscovery_archs], seeds[: config.rediscovery_seeds]
+        ),
+        "alignment": lambda: alignment_tasks(
+            arch_names[0], seeds[: config.alignment_seeds], config.strategies,
+            config.alignment_weights,
+        ),
+        "saturation": lambda: saturation_tasks(
+            arch_names[0], seed, config.saturation_strategy, config.saturation_weight
+        ),
+    }  # fmt: skip
+    return {name: makers[name]() for name in names if name in makers}
+
+
+def unique_tasks(tasks: dict[str, list[dict]]) -> dict[tuple, dict]:
+    """Tasks by key; analyses needing the same model (label-only baselines) share it."""
+    unique: dict[tuple, dict] = {}
+    for group in tasks.values():
+        for task in group:
+            unique.setdefault(task_key(task), task)
+    return unique
+
+
 def _expand(analyses) -> list[str]:
     names = [analyses] if isinstance(analyses, str) else list(analyses)
     if "all" in names:
@@ -177,24 +206,8 @@ def run_study(
     trained = [a for a in names if a != "mapping"]
     if trained:
         archs = architectures or default_architectures()
-        arch_names = list(archs)
-        seeds = list(range(seed, seed + max(config.rediscovery_seeds, config.alignment_seeds)))
-        tasks = {
-            "rediscovery": rediscovery_tasks(
-                arch_names[: config.rediscovery_archs], seeds[: config.rediscovery_seeds]
-            ),
-            "alignment": alignment_tasks(
-                arch_names[0], seeds[: config.alignment_seeds], config.strategies,
-                config.alignment_weights,
-            ),
-            "saturation": saturation_tasks(
-                arch_names[0], seed, config.saturation_strategy, config.saturation_weight
-            ),
-        }  # fmt: skip
-        unique = {}
-        for name in trained:
-            for task in tasks[name]:
-                unique.setdefault(task_key(task), task)
+        tasks = study_tasks(trained, config, list(archs), seed)
+        unique = unique_tasks(tasks)
         ctx = SweepContext(study_data, split, targets, config.fit, archs)
         start = time.perf_counter()
         results = dict(

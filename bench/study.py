@@ -1,0 +1,179 @@
+"""Wall time of ``vaxis study all`` (default grid) on a FACED-size SYNTHETIC corpus.
+
+Features and the mapping (1000 permutations) run in full. The classifier sweep of the
+default grid (rediscovery 4 x 9, alignment 9 strategies x 3 weights x 3 seeds + baseline,
+saturation 2 runs; shared label-only runs trained once) is too long for the 2-core
+machine, so ``--sample`` of its tasks (a seeded draw) are run with ``--n-jobs`` workers
+and the sweep's time is extrapolated by waves: ``ceil(n_tasks / n_jobs) * wall per wave``.
+``--full`` runs the whole sweep instead. The JSON says which was done.
+
+The corpus is ``write_synthetic_faced(fmt="de")`` and the classifiers are the train zoo's
+band-feature models; where those modules are missing (they were being written while this
+benchmark was), a stand-in is used and named in the JSON.
+
+Usage: ``python bench/study.py [--subjects 123] [--n-jobs 2] [--sample 4] [--full]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.offline.splits import faced_split
+from vaxis.offline.study.data import load_study_data
+from vaxis.offline.study.mapping import run_mapping
+from vaxis.offline.study.run import StudyConfig, study_tasks, unique_tasks
+from vaxis.offline.study.sweep import SweepContext, run_sweep
+from vaxis.offline.study.targets import alignment_targets
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _corpus(subjects: int, seconds: int, tmp: Path):
+    try:
+        from vaxis.offline.corpus.synthetic import write_synthetic_faced
+
+        from vaxis.offline.corpus import open_corpus
+    except ImportError:
+        return _stand_in_corpus(subjects, seconds), "stand-in planted DE corpus (bench/study.py)"
+    write_synthetic_faced(tmp, n_subjects=subjects, seconds=seconds, seed=0, fmt="de")
+    return open_corpus(tmp), "vaxis.offline.corpus.synthetic.write_synthetic_faced(fmt='de')"
+
+
+def _stand_in_corpus(subjects: int, seconds: int):
+    """FACED-shaped DE (32 channels, 28 clips, 5 bands) with valence planted on one pattern."""
+    from vaxis.decoder.features import BANDS
+    from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
+
+    rng = np.random.default_rng(0)
+    valence = np.linspace(-1, 1, 9)[FACED_CLIP_LABELS]
+    pattern, class_pattern = rng.normal(size=(32, 5)), rng.normal(size=(9, 32, 5))
+    items = []
+    for s in range(subjects):
+
+        def load(seed=s):
+            r = np.random.default_rng(seed)
+            signal = valence[:, None, None] * pattern + 0.3 * class_pattern[FACED_CLIP_LABELS]
+            noise = 2.0 * r.normal(size=(28, 32, seconds, 5))
+            return (signal[:, :, None, :] + noise).astype(np.float32)
+
+        items.append(Subject(f"sub{s:03d}", FACED_CLIP_LABELS.copy(), np.arange(28), load))
+    ground = dict(zip(FACED_CLASSES, np.linspace(-1, 1, 9).tolist(), strict=True))
+    provenance = {"synthetic": True, "ground_truth": ground}
+    channels = [f"E{i}" for i in range(32)]
+    return Corpus("faced", "de", channels, 1.0, list(FACED_CLASSES), items, bands=dict(BANDS),
+                  provenance=provenance)  # fmt: skip
+
+
+def _architectures():
+    from vaxis.errors import ModelError
+    from vaxis.offline.study.models import feature_architectures
+
+    try:
+        return feature_architectures(), "vaxis.offline.train zoo (band-feature models)"
+    except ModelError:
+        from torch import nn
+
+        def mlp(width):
+            def build(n_chans, n_bands, n_outputs):
+                return nn.Sequential(nn.Flatten(), nn.Linear(n_chans * n_bands, width), nn.ReLU(),
+                                     nn.Linear(width, n_outputs))  # fmt: skip
+
+            return build
+
+        archs = {f"stand_in_mlp{w}": mlp(w) for w in (32, 64, 128, 256)}
+        return archs, "stand-in MLPs (train zoo not importable when measured)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=123)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=4, help="sweep tasks to time")
+    parser.add_argument("--full", action="store_true", help="run the whole sweep")
+    args = parser.parse_args()
+    config = StudyConfig.full()
+    timings = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        corpus, corpus_source = _corpus(args.subjects, args.seconds, Path(tmp))
+        data = load_study_data(corpus)
+        timings["corpus_and_features_s"] = time.perf_counter() - start
+    axis = {"positions": corpus.provenance.get("ground_truth", {}).get("valence")
+            or corpus.provenance["ground_truth"]}  # fmt: skip
+    targets = alignment_targets(axis, data.classes, "ground-truth axis")
+    split = faced_split(data.subject_ids)
+    start = time.perf_counter()
+    mapping = run_mapping(data, targets.positions, split, config.n_permutations)
+    timings["mapping_s"] = time.perf_counter() - start
+    archs, arch_source = _architectures()
+    tasks = list(unique_tasks(study_tasks(["rediscovery", "alignment", "saturation"], config,
+                                          list(archs))).values())  # fmt: skip
+    rng = np.random.default_rng(0)
+    chosen = tasks if args.full else [tasks[i] for i in rng.choice(len(tasks), args.sample, False)]
+    ctx = SweepContext(data, split, targets, config.fit, archs)
+    start = time.perf_counter()
+    results = run_sweep(chosen, ctx, n_jobs=args.n_jobs)
+    measured = time.perf_counter() - start
+    waves_measured = math.ceil(len(chosen) / args.n_jobs)
+    sweep_s = (
+        measured if args.full else measured / waves_measured * math.ceil(len(tasks) / args.n_jobs)
+    )
+    total = timings["corpus_and_features_s"] + timings["mapping_s"] + sweep_s
+    result = {
+        "benchmark": "study",
+        "synthetic": True,
+        "data": f"SYNTHETIC, {args.subjects} subjects x 28 clips x {args.seconds} s, DE",
+        "corpus_source": corpus_source,
+        "architectures": arch_source,
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        "gpu": "none lent to this task: no GPU timing measured",
+        "n_jobs": args.n_jobs,
+        "sweep_tasks_total": len(tasks),
+        "sweep_tasks_measured": len(chosen),
+        "extrapolated": not args.full,
+        "extrapolation": None
+        if args.full
+        else (
+            f"{len(chosen)} seeded-random sweep tasks timed with {args.n_jobs} workers "
+            f"({measured:.0f} s for {waves_measured} waves); sweep = ceil({len(tasks)}/"
+            f"{args.n_jobs}) waves x measured time per wave"
+        ),  # fmt: skip
+        "measured_tasks": [
+            {
+                k: r[k]
+                for k in ("arch", "seed", "strategy", "weight", "best_epoch", "balanced_accuracy")
+            }
+            for r in results
+        ],  # fmt: skip
+        "timings_s": {**timings, "sweep_measured_s": measured, "sweep_s": sweep_s},
+        "mapping_r_synthetic": mapping["r"],
+        "targets": [
+            {
+                "name": "study all, default grid, FACED-size SYNTHETIC (2-core CPU)",
+                "measured": round(total / 60, 1),
+                "unit": "min",
+                "target": "report (issue 5 sets no goal)",
+                "baseline": None,
+                "ratio": None,
+                "met": None,
+            },
+        ],  # fmt: skip
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "study.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: result[k] for k in ("timings_s", "extrapolated", "targets")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
