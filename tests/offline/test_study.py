@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -202,3 +204,49 @@ def test_ray_local_runs_the_same_sweep(tmp_path):
     )  # fmt: skip
     assert summary["rediscovery"]["n_classifiers"] == 2
     assert summary["config"]["ray_address"] == "local"
+
+
+def test_cli_user_error_is_one_line(tmp_path):
+    cmd = [sys.executable, "-m", "vaxis.cli", "study", "mapping", "--data", str(tmp_path),
+           "--axis", str(tmp_path / "missing.json"), "-o", str(tmp_path / "out")]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    # Rich wraps the line at the console width; compare without whitespace.
+    assert "missing.jsondoesnotexist" in "".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+
+
+def _ground_truth_axis(provenance: dict) -> dict:
+    """axis.json positions taken from a synthetic corpus's planted valence."""
+    truth = provenance["ground_truth"]
+    return {"positions": truth.get("valence", truth), "model": "planted ground truth"}
+
+
+def _have_corpus_readers() -> bool:
+    try:
+        from vaxis.offline.corpus import open_corpus  # noqa: F401
+        from vaxis.offline.corpus.synthetic import write_synthetic_faced  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not _have_corpus_readers(), reason="corpus readers / synthetic generator not there yet"
+)
+def test_cli_mapping_on_generated_faced_de(tmp_path):
+    from vaxis.offline.corpus import open_corpus
+    from vaxis.offline.corpus.synthetic import write_synthetic_faced
+
+    write_synthetic_faced(tmp_path / "faced", n_subjects=6, seconds=4, seed=0, fmt="de")
+    corpus = open_corpus(tmp_path / "faced")
+    axis = tmp_path / "axis.json"
+    axis.write_text(json.dumps(_ground_truth_axis(corpus.provenance)))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "vaxis.cli", "study", "mapping", "--data",
+           str(tmp_path / "faced"), "--axis", str(axis), "-o", str(out), "--quick"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["data"]["provenance"] == "synthetic"
+    assert summary["mapping"]["r"] > 0.5

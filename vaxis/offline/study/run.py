@@ -158,9 +158,9 @@ def run_study(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
-    corpus = _open(data)
     axis_dict = axis if isinstance(axis, dict) else read_axis(axis)
     where = "axis" if isinstance(axis, dict) else str(axis)
+    corpus = _open(data)
     targets = alignment_targets(axis_dict, list(corpus.classes), where)
     timing: dict[str, float] = {}
     start = time.perf_counter()
