@@ -1,0 +1,98 @@
+"""Windows on sample counts and the three normalisers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vaxis.decoder.normalize import FixedNormalizer, RunningNormalizer, SubjectNormalizer
+from vaxis.decoder.windows import cut, n_windows, seconds_to_samples, window_starts
+
+
+@pytest.mark.parametrize(
+    ("n_times", "window", "hop", "count"),
+    [(1000, 250, 250, 4), (1000, 250, 125, 7), (1001, 250, 250, 4), (249, 250, 50, 0),
+     (250, 250, 10, 1)],
+)  # fmt: skip
+def test_window_counts(n_times, window, hop, count):
+    assert n_windows(n_times, window, hop) == count
+    np.testing.assert_array_equal(window_starts(n_times, window, hop), np.arange(count) * hop)
+
+
+@pytest.mark.parametrize(("window", "hop"), [(0, 10), (10, 0), (-5, 5)])
+def test_window_and_hop_must_be_positive(window, hop):
+    with pytest.raises(ValueError, match="must be positive"):
+        n_windows(100, window, hop)
+
+
+def test_cut_values_shape_and_read_only_view():
+    x = np.arange(2 * 3 * 1000, dtype=np.float32).reshape(2, 3, 1000)
+    windows = cut(x, 250, 125)
+    assert windows.shape == (2, 3, 7, 250)
+    for i in range(7):
+        np.testing.assert_array_equal(windows[:, :, i], x[:, :, i * 125 : i * 125 + 250])
+    assert np.shares_memory(windows, x)
+    assert not windows.flags.writeable
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="windows.cut builds its sliding view before checking the count, so a signal "
+    "shorter than one window raises instead of giving the empty result its code intends",
+)
+def test_cut_of_a_short_signal_is_empty():
+    windows = cut(np.zeros((4, 100)), 250, 250)
+    assert windows.shape == (4, 0, 250)
+
+
+def test_seconds_to_samples():
+    assert seconds_to_samples(4.0, 250.0) == 1000
+    assert seconds_to_samples(0.5, 256.0) == 128
+    with pytest.raises(ValueError, match="shorter than one sample"):
+        seconds_to_samples(0.001, 250.0)
+
+
+def features(n: int = 500, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(loc=[3.0, -1.0, 10.0], scale=[0.5, 2.0, 4.0], size=(n, 3))
+
+
+def test_subject_normalizer_standardises_and_floors_constant_features():
+    x = np.column_stack([features(), np.full(500, 7.0)])
+    z = SubjectNormalizer().fit_transform(x)
+    assert z.dtype == np.float32
+    np.testing.assert_allclose(z[:, :3].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(z[:, :3].std(axis=0), 1, atol=1e-5)
+    assert np.isfinite(z).all() and np.all(z[:, 3] == 0)
+
+
+def test_fixed_normalizer_uses_given_statistics_and_ignores_fit():
+    mean, std = np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.5, 0.0])
+    norm = FixedNormalizer(mean, std).fit(features())
+    np.testing.assert_array_equal(norm.mean_, mean)
+    np.testing.assert_allclose(
+        norm.transform(np.array([[3.0, 2.5, 3.0]])), [[1.0, 1.0, 0.0]], atol=1e-6
+    )
+    assert norm.std_[2] > 0
+
+
+def test_running_normalizer_uses_prior_during_warmup():
+    prior_mean, prior_std = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0])
+    norm = RunningNormalizer(prior_mean, prior_std, warmup=20)
+    x = features(19)
+    for row in x:
+        norm.update(row)
+    assert norm.count_ == 19
+    np.testing.assert_allclose(norm.transform(x[:2]), (x[:2] - prior_mean) / prior_std, rtol=1e-6)
+
+
+def test_running_normalizer_converges_to_batch_statistics():
+    x = features(2000, seed=1)
+    running = RunningNormalizer(np.zeros(3), np.ones(3), warmup=20).fit(x)
+    batch = SubjectNormalizer().fit(x)
+    np.testing.assert_allclose(running.mean_, batch.mean_, rtol=1e-10)
+    np.testing.assert_allclose(running.std_, batch.std_, rtol=1e-10)
+    np.testing.assert_allclose(running.transform(x), batch.transform(x), atol=1e-5)
+    # Statistics after the warm-up track the data, not the prior.
+    partial = RunningNormalizer(np.zeros(3), np.ones(3), warmup=20).fit(x[:20])
+    np.testing.assert_allclose(partial.mean_, x[:20].mean(axis=0), rtol=1e-10)
