@@ -33,7 +33,7 @@ Each subject is generated in the frequency domain, all 28 clips at once, in floa
        L[ch, band] = effect * (v[c] * V[ch, band]          # graded along valence
                                + category * C[c, ch, band]   # category structure
                                + clip * P[clip, ch, band]    # clip-specific structure
-                               + subject * S_s[c, ch, band]) # subject's idiosyncrasy
+                               + idiosyncrasy * S_s[c, ch, band])  # the subject's own
                      + state * N_s[clip, ch, band]           # state drift, no label
 
    ``V`` is fixed and named: frontal alpha asymmetry (alpha falls at left frontal sites and
@@ -51,10 +51,11 @@ Each subject is generated in the frequency domain, all 28 clips at once, in floa
    FACED's 47 Hz low-pass).
 
 :data:`VALENCE` is the ground truth each class's clips were generated with; it need not
-match any language model's axis. With the default ``effect`` and the FACED split (train
-on the first 80 of 123 subjects, test on the last 23), a logistic regression on
-subject-wise z-scored DE features averaged over 4-s windows reaches a 9-class balanced
-accuracy of roughly 0.3 on this SYNTHETIC corpus (chance 0.11); see README, "Synthetic corpus".
+match any language model's axis. With the default ``effect`` (seed 0, 123 subjects x 30 s)
+and the FACED split (train on the first 80 subjects, test on the last 23), a logistic
+regression on subject-wise z-scored DE features averaged over 4-s windows reached a 9-class
+balanced accuracy of 0.32 (chance 0.11) and a valence-sign balanced accuracy of 0.75 on
+this SYNTHETIC corpus; with ``effect=0``, 0.10 and 0.49. See README, "Synthetic corpus".
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class SynthParams:
     effect: float = 0.1
     category: float = 0.35
     clip: float = 0.25
-    subject: float = 1.5
+    idiosyncrasy: float = 1.5
     # Label-free clip-to-clip drift of band log-amplitudes within a subject.
     state: float = 0.3
     # Background.
@@ -289,7 +290,7 @@ def _log_gains(
         valence[:, None, None] * patterns.valence
         + params.category * patterns.category[labels]
         + params.clip * patterns.clip
-        + params.subject * idiosyncrasy[labels]
+        + params.idiosyncrasy * idiosyncrasy[labels]
     )
     return params.effect * planted + params.state * drift + spectral + shift
 
@@ -464,7 +465,7 @@ def ground_truth(params: SynthParams, patterns: CorpusPatterns) -> dict:
     return {
         "valence": dict(params.valence),
         "model": "band log-amplitude += effect * (valence * V + category * C[class] "
-        "+ clip * P[clip] + subject * S[subject, class]) + state * N[subject, clip]",
+        "+ clip * P[clip] + idiosyncrasy * S[subject, class]) + state * N[subject, clip]",
         "valence_pattern": VALENCE_PATTERN,
         "valence_pattern_meaning": (
             "log-amplitude of band at channel changes by effect * valence * weight: frontal "
@@ -475,7 +476,7 @@ def ground_truth(params: SynthParams, patterns: CorpusPatterns) -> dict:
             "valence": params.effect,
             "category": params.effect * params.category,
             "clip": params.effect * params.clip,
-            "subject_idiosyncrasy": params.effect * params.subject,
+            "subject_idiosyncrasy": params.effect * params.idiosyncrasy,
             "state_drift": params.state,
         },
         "category_strongest": {
