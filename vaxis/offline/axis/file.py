@@ -1,0 +1,97 @@
+"""``axis.json``: the V-axis as written by ``vaxis axis build`` and read by everything else.
+
+Fields (JSON object, schema ``vaxis.axis/1``):
+
+``positions``
+    ``{category: x}``, each category's position on the axis, scaled to [-1, 1], neutral near 0.
+``direction``, ``center``
+    The unit direction and the centring vector in the language model's hidden space
+    (``position = scale * (h - center) @ direction + offset``; ``scale``/``offset`` stored too).
+``model``, ``layer``, ``pooling``, ``template``
+    Provenance of the hidden states.
+``sentences``, ``sentences_sha256``
+    The nine sentences ``{category: text}`` and the sha256 of their canonical JSON.
+``embeddings`` (optional)
+    ``{category: vector}``, the pooled sentence embeddings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vaxis.errors import DataError
+
+SCHEMA = "vaxis.axis/1"
+
+
+@dataclass
+class AxisFile:
+    """The contents of an ``axis.json``."""
+
+    positions: dict[str, float]
+    model: str
+    layer: int
+    pooling: str
+    sentences_sha256: str
+    direction: list[float] = field(default_factory=list)
+    center: list[float] = field(default_factory=list)
+    scale: float = 1.0
+    offset: float = 0.0
+    template: str = "{}"
+    sentences: dict[str, str] = field(default_factory=dict)
+    embeddings: dict[str, list[float]] = field(default_factory=dict)
+    schema: str = SCHEMA
+
+    def position_of(self, classes: list[str], where: str = "axis.json") -> list[float]:
+        """Positions of ``classes`` in their order; a :class:`DataError` names any missing."""
+        missing = [c for c in classes if c not in self.positions]
+        if missing:
+            raise DataError(f"{where}: no V-axis position for categories {missing}")
+        return [float(self.positions[c]) for c in classes]
+
+    def provenance(self) -> dict:
+        """What a bundle or report records about the axis it used."""
+        return {
+            "model": self.model,
+            "layer": self.layer,
+            "pooling": self.pooling,
+            "template": self.template,
+            "sentences_sha256": self.sentences_sha256,
+        }
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def save_axis(axis: AxisFile, path: str | Path) -> Path:
+    """Write ``axis`` as JSON to ``path`` (parents created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(axis.to_dict(), indent=2) + "\n")
+    return path
+
+
+def load_axis(path: str | Path) -> AxisFile:
+    """Read an ``axis.json``; a :class:`DataError` says what is missing or malformed."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        hint = "build one with `vaxis axis build`"
+        raise DataError(f"axis file {path} does not exist ({hint})") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataError(f"axis file {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("positions"), dict):
+        raise DataError(f"axis file {path}: expected an object with 'positions' {{category: x}}")
+    known = set(AxisFile.__dataclass_fields__)
+    required = {"positions", "model", "layer", "pooling", "sentences_sha256"}
+    missing = sorted(required - set(data))
+    if missing:
+        raise DataError(f"axis file {path}: missing {', '.join(missing)}")
+    try:
+        positions = {str(k): float(v) for k, v in data["positions"].items()}
+    except (TypeError, ValueError):
+        raise DataError(f"axis file {path}: positions must be numbers") from None
+    return AxisFile(**{**{k: v for k, v in data.items() if k in known}, "positions": positions})
