@@ -92,7 +92,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except VaxisError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False)
+        from rich.markup import escape
+
+        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)

@@ -32,8 +32,12 @@ def cut(x: np.ndarray, window: int, hop: int) -> np.ndarray:
         Leading axes of ``x`` are kept; the window axis comes before the sample axis.
     """
     count = n_windows(x.shape[-1], window, hop)
+    if count == 0:
+        empty = np.empty((*x.shape[:-1], 0, window), dtype=x.dtype)
+        empty.flags.writeable = False
+        return empty
     view = np.lib.stride_tricks.sliding_window_view(x, window, axis=-1)
-    return view[..., : (count - 1) * hop + 1 : hop, :] if count else view[..., :0, :]
+    return view[..., : (count - 1) * hop + 1 : hop, :]
 
 
 def seconds_to_samples(seconds: float, sfreq: float) -> int:

@@ -1,0 +1,120 @@
+"""Corpus readers: FACED (processed, DE, BIDS), SEED-V and the synthetic corpus.
+
+:func:`open_corpus` is the one entry point: it detects the format from a path (or takes it
+from ``format=``) and returns a lazily loaded :class:`~vaxis.offline.corpus.base.Corpus`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from vaxis.errors import DataError
+from vaxis.offline.corpus.base import Corpus, Subject
+from vaxis.offline.corpus.bids import read_faced_bids
+from vaxis.offline.corpus.faced import read_faced_de, read_faced_processed
+from vaxis.offline.corpus.seedv import read_seedv
+
+FORMATS = ("auto", "faced-processed", "faced-de", "bids", "seed-v")
+
+__all__ = ["FORMATS", "Corpus", "Subject", "detect_format", "open_corpus", "print_summary"]
+
+
+def _has_pickles(folder: Path, suffix: str) -> bool:
+    return folder.is_dir() and any(folder.glob(f"sub*{suffix}"))
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess a corpus's format from its layout on disk.
+
+    ``Processed_data/`` (or a folder of ``subNNN.pkl``) is FACED processed; ``EEG_Features/DE``
+    (or a folder of ``subNNN.pkl.pkl``) is FACED DE; ``dataset_description.json`` is BIDS;
+    ``.cnt`` files (or ``EEG_raw/``) are SEED-V. A folder holding both FACED layouts reads
+    as processed (raw EEG; every feature can be derived from it).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise DataError(f"{path}: a corpus is a directory (FACED, BIDS or SEED-V layout)")
+    if (path / "Processed_data").is_dir() or _has_pickles(path, ".pkl"):
+        if not _has_pickles(path, ".pkl.pkl") or _has_pickles(path / "Processed_data", ".pkl"):
+            return "faced-processed"
+    if (path / "EEG_Features" / "DE").is_dir() or (path / "DE").is_dir():
+        return "faced-de"
+    if _has_pickles(path, ".pkl.pkl"):
+        return "faced-de"
+    if (path / "dataset_description.json").is_file():
+        return "bids"
+    if any(path.glob("*.cnt")) or (path / "EEG_raw").is_dir():
+        return "seed-v"
+    raise DataError(
+        f"{path}: cannot tell the corpus format (expected Processed_data/, EEG_Features/DE/, "
+        "a BIDS dataset or SEED-V .cnt files); pass --format"
+    )
+
+
+def open_corpus(
+    path: str | Path, format: str = "auto", channels: str | Sequence[str] | None = None
+) -> Corpus:
+    """Open a corpus.
+
+    Parameters
+    ----------
+    path : path
+        The corpus directory.
+    format : {"auto", "faced-processed", "faced-de", "bids", "seed-v"}
+        ``auto`` detects it with :func:`detect_format`.
+    channels : str or list of str, optional
+        FACED row order (``mastoids-last``, ``mastoids-after-t8`` or 32 names).
+    """
+    if format not in FORMATS:
+        raise DataError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format == "auto":
+        format = detect_format(path)
+    if not Path(path).exists():
+        raise DataError(f"{path}: no such file or directory")
+    if format == "faced-processed":
+        corpus = read_faced_processed(path, channels)
+    elif format == "faced-de":
+        corpus = read_faced_de(path, channels)
+    elif format == "bids":
+        corpus = read_faced_bids(path)
+    else:
+        corpus = read_seedv(path)
+    if not corpus.subjects:
+        raise DataError(f"{path}: the corpus holds no subjects")
+    return corpus
+
+
+def print_summary(corpus: Corpus, console=None) -> dict:
+    """Print ``vaxis data info`` for ``corpus`` with rich; return the facts printed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    facts = corpus.summary()
+    title = "SYNTHETIC corpus" if corpus.synthetic else f"{corpus.name} corpus"
+    table = Table(title=title, show_header=False)
+    rate = "1 feature vector / s" if corpus.kind == "de" else f"{corpus.sfreq:g} Hz"
+    rows = {
+        "format": facts["provenance"].get("format", corpus.name),
+        "data": "differential entropy" if corpus.kind == "de" else f"raw EEG ({corpus.unit})",
+        "subjects": f"{facts['subjects']} ({corpus.subject_ids[0]} … {corpus.subject_ids[-1]})",
+        "trials / subject": str(facts["trials_per_subject"]),
+        "clips": str(facts["clips"]),
+        "channels": f"{facts['channels']}: {' '.join(corpus.channels)}",
+        "sampling": rate,
+        "classes": ", ".join(corpus.classes),
+        "synthetic": "yes" if corpus.synthetic else "no",
+        "source": str(facts["provenance"].get("source", "?")),
+    }
+    if corpus.bands:
+        rows["bands"] = ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in corpus.bands.items())
+    if corpus.synthetic:
+        prov = facts["provenance"]
+        rows["generator"] = f"{prov.get('generator')} seed {prov.get('seed')}"
+    for key, value in rows.items():
+        table.add_row(key, value)
+    console.print(table)
+    return facts
