@@ -222,23 +222,12 @@ def _ground_truth_axis(provenance: dict) -> dict:
     return {"positions": truth.get("valence", truth), "model": "planted ground truth"}
 
 
-def _have_corpus_readers() -> bool:
-    try:
-        from vaxis.offline.corpus import open_corpus  # noqa: F401
-        from vaxis.offline.corpus.synthetic import write_synthetic_faced  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(
-    not _have_corpus_readers(), reason="corpus readers / synthetic generator not there yet"
-)
 def test_cli_mapping_on_generated_faced_de(tmp_path):
     from vaxis.offline.corpus import open_corpus
     from vaxis.offline.corpus.synthetic import write_synthetic_faced
 
-    write_synthetic_faced(tmp_path / "faced", n_subjects=6, seconds=4, seed=0, fmt="de")
+    # A strong planted effect: six subjects of four seconds must show the mapping.
+    write_synthetic_faced(tmp_path / "faced", n_subjects=6, seconds=4, seed=0, fmt="de", effect=0.5)
     corpus = open_corpus(tmp_path / "faced")
     axis = tmp_path / "axis.json"
     axis.write_text(json.dumps(_ground_truth_axis(corpus.provenance)))
