@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaxis.decoder.normalize import FixedNormalizer, RunningNormalizer, SubjectNormalizer
+from vaxis.decoder.normalize import SubjectNormalizer
 from vaxis.decoder.windows import cut, n_windows, seconds_to_samples, window_starts
 
 
@@ -59,35 +59,3 @@ def test_subject_normalizer_standardises_and_floors_constant_features():
     np.testing.assert_allclose(z[:, :3].mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(z[:, :3].std(axis=0), 1, atol=1e-5)
     assert np.isfinite(z).all() and np.all(z[:, 3] == 0)
-
-
-def test_fixed_normalizer_uses_given_statistics_and_ignores_fit():
-    mean, std = np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.5, 0.0])
-    norm = FixedNormalizer(mean, std).fit(features())
-    np.testing.assert_array_equal(norm.mean_, mean)
-    np.testing.assert_allclose(
-        norm.transform(np.array([[3.0, 2.5, 3.0]])), [[1.0, 1.0, 0.0]], atol=1e-6
-    )
-    assert norm.std_[2] > 0
-
-
-def test_running_normalizer_uses_prior_during_warmup():
-    prior_mean, prior_std = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0])
-    norm = RunningNormalizer(prior_mean, prior_std, warmup=20)
-    x = features(19)
-    for row in x:
-        norm.update(row)
-    assert norm.count_ == 19
-    np.testing.assert_allclose(norm.transform(x[:2]), (x[:2] - prior_mean) / prior_std, rtol=1e-6)
-
-
-def test_running_normalizer_converges_to_batch_statistics():
-    x = features(2000, seed=1)
-    running = RunningNormalizer(np.zeros(3), np.ones(3), warmup=20).fit(x)
-    batch = SubjectNormalizer().fit(x)
-    np.testing.assert_allclose(running.mean_, batch.mean_, rtol=1e-10)
-    np.testing.assert_allclose(running.std_, batch.std_, rtol=1e-10)
-    np.testing.assert_allclose(running.transform(x), batch.transform(x), atol=1e-5)
-    # Statistics after the warm-up track the data, not the prior.
-    partial = RunningNormalizer(np.zeros(3), np.ones(3), warmup=20).fit(x[:20])
-    np.testing.assert_allclose(partial.mean_, x[:20].mean(axis=0), rtol=1e-10)

@@ -116,7 +116,6 @@ def test_mapping_null_when_axis_is_unrelated(tmp_path):
     summary = run_study("mapping", corpus, {"positions": scrambled}, tmp_path, quick=True)
     # Nine separable classes can be mapped onto any positions, so r alone is not specific;
     # the permutation p-value (true vs permuted positions) is.
-    print(summary["mapping"]["r"], summary["mapping"]["p_value"])
     assert summary["mapping"]["p_value"] > 0.05
 
 
