@@ -43,11 +43,15 @@ def data_info(
     format: Annotated[
         str, typer.Option(help="auto, faced-processed, faced-de, bids, seed-v.")
     ] = "auto",
+    channel_order: Annotated[
+        str | None,
+        typer.Option(help="FACED row order: mastoids-last, mastoids-after-t8 or 32 names."),
+    ] = None,
 ) -> None:
     """Print a corpus's format, subjects, clips, channels, rate, classes and provenance."""
     from vaxis.offline.corpus import open_corpus, print_summary
 
-    print_summary(open_corpus(path, format=format))
+    print_summary(open_corpus(path, format=format, channels=channel_order))
 
 
 # -- axis commands (issue 3) --
