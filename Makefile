@@ -4,7 +4,7 @@ VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 TORCH   := torch==2.13.0
-EXTRAS  := train,formats,dev
+EXTRAS  := train,formats,ray,dev
 
 .PHONY: setup demo test bench lint clean
 
