@@ -58,6 +58,58 @@ def data_info(
 
 # -- train command (issue 4) --
 
+
+@app.command("train")
+def train(
+    data: Annotated[Path, typer.Option(help="Raw corpus directory (FACED, BIDS, SEED-V).")],
+    axis: Annotated[Path, typer.Option(help="axis.json with the categories' positions.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Bundle directory to write.")],
+    format: Annotated[
+        str, typer.Option(help="auto, faced-processed, faced-de, bids, seed-v.")
+    ] = "auto",
+    split: Annotated[str, typer.Option(help="faced (CBraMod's split) or kfold.")] = "faced",
+    folds: Annotated[int, typer.Option(help="k of --split kfold.")] = 5,
+    members: Annotated[int, typer.Option(help="Most members of the residual ensemble.")] = 5,
+    pool: Annotated[int, typer.Option(help="Candidate members trained per fold.")] = 12,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    window: Annotated[float, typer.Option(help="Window length in seconds.")] = 4.0,
+    hop: Annotated[float, typer.Option(help="Hop between windows in seconds.")] = 2.0,
+    epochs: Annotated[int, typer.Option(help="Most epochs per member.")] = 30,
+    quick: Annotated[
+        bool, typer.Option(help="Small pool and few epochs (overrides --pool/--members/--epochs).")
+    ] = False,
+) -> None:
+    """Train the residual ensemble and export a bundle (model.onnx + bundle.json + report/)."""
+    from vaxis.offline.train import TrainConfig, train_bundle
+
+    settings = dict(split=split, folds=folds, device=device, seed=seed, window_s=window,
+                    hop_s=hop)  # fmt: skip
+    config = (
+        TrainConfig.quick(**settings)
+        if quick
+        else TrainConfig(pool=pool, members=members, epochs=epochs, **settings)
+    )
+    result = train_bundle(data, axis, out, config, format=format, console=console)
+    m = result["metrics"]
+    label = "SYNTHETIC " if result["synthetic"] else ""
+    for name in ("best_member", "naive_average", "residual_ensemble"):
+        figures = m[name]
+        console.print(
+            f"{name.replace('_', ' '):>17}: balanced accuracy {figures['balanced_accuracy']:.3f}"
+            f"  kappa {figures['kappa']:.3f}  weighted F1 {figures['weighted_f1']:.3f}"
+        )
+    v = m["valence"]
+    console.print(
+        f"valence r (test): ridge {v['test_r_ridge']:.3f}, expectation "
+        f"{v['test_r_expectation']:.3f}; bundle uses {v['source'][0]}"
+    )
+    console.print(
+        f"wrote the {label}bundle to {result['bundle']} (report in {out}/report) "
+        f"in {result['seconds']:.0f} s"
+    )
+
+
 # -- study command (issue 5) --
 
 

@@ -1,0 +1,128 @@
+"""Writing the bundle: ``model.onnx`` (the whole ensemble) and ``bundle.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.decoder.bundle import MODEL_FILE, write_bundle_json
+from vaxis.decoder.features import BANDS
+from vaxis.decoder.inputs import InputStats
+from vaxis.offline.axis import AxisFile
+from vaxis.offline.corpus.base import Corpus
+from vaxis.offline.train.config import TrainConfig
+from vaxis.offline.train.data import WindowSet, subject_inputs
+from vaxis.offline.train.evaluate import DECODERS
+from vaxis.offline.train.export import OPSET, EnsembleGraph, export_onnx, parity
+from vaxis.offline.train.fold import FoldResult
+
+#: Windows of running statistics before they replace the population prior, live.
+WARMUP = 20
+_PROVENANCE_KEYS = ("format", "source", "generator", "seed", "seconds", "vaxis_version")
+
+
+def ensemble_graph(fold: FoldResult, positions: np.ndarray, decimate: int) -> EnsembleGraph:
+    """The fold's residual ensemble and valence read-out as one module."""
+    members = [(fold.models[i], fold.specs[i].kind) for i in fold.selected]
+    kinds = [k for k in ("features", "raw") if any(m[1] == k for m in members)]
+    if fold.valence_source == "ridge" and "features" not in kinds:
+        kinds.insert(0, "features")
+    return EnsembleGraph(
+        members, kinds, decimate, positions, fold.valence_source,
+        fold.ridge.coef_, float(fold.ridge.intercept_),
+    )  # fmt: skip
+
+
+def provenance_summary(corpus: Corpus, fold: FoldResult) -> dict:
+    """Where the training data came from, and which subjects played which part."""
+    summary = {
+        "synthetic": corpus.synthetic,
+        "corpus": corpus.name,
+        "n_subjects": len(corpus),
+        "split": {"train": fold.split.train, "val": fold.split.val, "test": fold.split.test},
+    }
+    summary.update({k: corpus.provenance[k] for k in _PROVENANCE_KEYS if k in corpus.provenance})
+    return summary
+
+
+def compact_metrics(metrics: dict, split: str) -> dict:
+    """The test figures bundle.json carries (the full set is in ``report/metrics.json``)."""
+    out = {"split": split, "n_test_subjects": metrics["n_test_subjects"]}
+    for name in DECODERS:
+        out[name] = {k: v for k, v in metrics[name].items() if k != "per_subject"}
+    out["wilcoxon_p"] = {k: v["p_value"] for k, v in metrics["wilcoxon"].items()}
+    out["valence_test_r"] = {
+        "ridge": metrics["valence"]["test_r_ridge"],
+        "expectation": metrics["valence"]["test_r_expectation"],
+    }
+    return out
+
+
+def write_bundle(
+    out: str | Path,
+    fold: FoldResult,
+    windows: WindowSet,
+    corpus: Corpus,
+    axis: AxisFile,
+    positions: np.ndarray,
+    config: TrainConfig,
+    metrics: dict,
+) -> tuple[Path, float]:
+    """Export the fold's ensemble and write ``bundle.json``.
+
+    Returns
+    -------
+    path : Path
+        The bundle directory.
+    parity : float
+        Largest |torch - onnxruntime| over the first test subject's windows.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    graph = ensemble_graph(fold, positions, windows.decimate)
+    examples = subject_inputs(corpus, windows, fold.split.test[0])
+    export_onnx(graph, out / MODEL_FILE, examples)
+    max_diff = parity(graph, out / MODEL_FILE, examples)
+    n_ch, n_bands = examples["features"].shape[1:]
+    tag = "-synthetic" if corpus.synthetic else ""
+    bands = corpus.bands or BANDS
+    prior = InputStats.mean_of([windows.stats[s] for s in fold.split.train])
+    meta = {
+        "model_id": f"vaxis-{corpus.name}{tag}-ensemble{len(fold.selected)}-seed{config.seed}",
+        "onnx": {
+            "opset": OPSET,
+            "members": [fold.members[i] for i in fold.selected],
+            "raw_decimation": windows.decimate,
+            "parity_max_abs": max_diff,
+        },
+        "inputs": [
+            {
+                "name": k,
+                "kind": k,
+                "shape": [None, n_ch, n_bands if k == "features" else windows.window],
+            }
+            for k in graph.input_kinds
+        ],  # fmt: skip
+        "channels": windows.channels,
+        "sfreq": windows.sfreq,
+        "unit": corpus.unit,
+        "window": {"seconds": windows.window / windows.sfreq, "samples": windows.window},
+        "hop": {"seconds": windows.hop / windows.sfreq, "samples": windows.hop},
+        # Windows are only re-referenced and detrended; bands are cut in the FFT.
+        "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
+        "features": {"kind": "de", "bands": {k: list(v) for k, v in bands.items()}},
+        "normalisation": {"method": "subject", "prior": prior.to_dict(), "warmup": WARMUP},
+        "classes": list(corpus.classes),
+        "valence": {
+            "positions": dict(zip(corpus.classes, positions.tolist(), strict=True)),
+            "source": fold.valence_source,
+            "val_r": fold.val_r,
+            "axis": axis.provenance(),
+        },
+        "provenance": provenance_summary(corpus, fold),
+        "metrics": compact_metrics(metrics, config.split),
+        "training": config.to_dict(),
+    }
+    write_bundle_json(out, meta)
+    return out, max_diff

@@ -1,0 +1,98 @@
+"""Settings of a training run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from vaxis.errors import ModelError
+from vaxis.offline.train.models import ZOO
+
+SPLITS = ("faced", "kfold")
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``vaxis train`` can be told.
+
+    Attributes
+    ----------
+    window_s, hop_s : float
+        Window and hop in seconds (the bundle's; 4 s every 2 s offline).
+    decimate : int
+        Raw members read block means of this many samples (250 Hz / 4 = 62.5 Hz).
+    split : {"faced", "kfold"}
+        CBraMod's FACED split (scaled to the corpus), or leave-subjects-out k-fold.
+    folds : int
+        k of the k-fold split.
+    archs : tuple of str
+        Architectures of the pool, cycled.
+    pool : int
+        Candidate members trained per fold.
+    members : int
+        Most members of the residual ensemble.
+    epochs, patience, batch_size : int
+        Training of each member (early stopping on validation subjects).
+    bag_fraction : float
+        Share of training subjects each member after the first round learns from.
+    diversity_weight : float
+        Weight of residual diversity against validation accuracy in the greedy selection.
+    seed : int
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    """
+
+    window_s: float = 4.0
+    hop_s: float = 2.0
+    decimate: int = 4
+    split: str = "faced"
+    folds: int = 5
+    archs: tuple[str, ...] = field(default_factory=lambda: tuple(ZOO))
+    pool: int = 12
+    members: int = 5
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 256
+    bag_fraction: float = 0.8
+    diversity_weight: float = 0.05
+    seed: int = 0
+    device: str = "cpu"
+
+    @classmethod
+    def quick(cls, **overrides) -> TrainConfig:
+        """A small pool and few epochs: seconds on a tiny corpus, minutes on FACED."""
+        return cls(**{"pool": 8, "members": 4, "epochs": 8, "patience": 3, **overrides})
+
+    def check(self) -> TrainConfig:
+        """Raise :class:`ModelError` on settings that cannot train; return self."""
+        unknown = [a for a in self.archs if a not in ZOO]
+        if unknown:
+            raise ModelError(f"unknown architectures {unknown}; the zoo holds {list(ZOO)}")
+        if self.split not in SPLITS:
+            raise ModelError(f"unknown split {self.split!r}; expected one of {SPLITS}")
+        if self.pool < 1 or self.members < 1:
+            raise ModelError(f"--pool and --members must be >= 1, got {self.pool}, {self.members}")
+        if self.epochs < 1:
+            raise ModelError(f"--epochs must be >= 1, got {self.epochs}")
+        return self
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "archs": list(self.archs)}
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> CUDA when torch sees one, else CPU; ``cuda`` without CUDA is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            build = f"built for CUDA {torch.version.cuda}" if torch.version.cuda else "CPU-only"
+            raise ModelError(
+                f"--device {device}: torch sees no CUDA device (torch {torch.__version__}, "
+                f"{build}); use --device cpu or auto"
+            )
+        return device
+    if device != "cpu":
+        raise ModelError(f"unknown device {device!r}; expected auto, cpu or cuda")
+    return device

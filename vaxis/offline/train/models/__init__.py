@@ -1,0 +1,22 @@
+"""The model zoo: plain ``nn.Module`` classifiers, one per file (braindecode style).
+
+Band-feature models take ``(n_chans, n_bands, n_outputs)`` and read normalised DE
+features ``(batch, n_chans, n_bands)``; raw models take ``(n_chans, n_times, n_outputs)``
+and read normalised raw windows ``(batch, n_chans, n_times)``. Every model's read-out is
+its last registered ``nn.Linear`` (the study reads the penultimate representation there).
+"""
+
+from vaxis.offline.train.models.eegnet import EEGNet
+from vaxis.offline.train.models.graph import TopoGraphNet
+from vaxis.offline.train.models.logistic import LogisticDE
+from vaxis.offline.train.models.mlp import MLPDE
+
+#: Architecture name -> (class, input kind).
+ZOO: dict[str, tuple[type, str]] = {
+    "logistic": (LogisticDE, "features"),
+    "mlp": (MLPDE, "features"),
+    "graph": (TopoGraphNet, "features"),
+    "eegnet": (EEGNet, "raw"),
+}
+
+__all__ = ["ZOO", "EEGNet", "LogisticDE", "MLPDE", "TopoGraphNet"]

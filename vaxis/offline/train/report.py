@@ -1,0 +1,93 @@
+"""``BUNDLE/report/``: metrics JSON, confusion matrix, per-subject accuracy, valence scatter."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.offline.train.evaluate import DECODERS
+
+
+def _title(text: str, synthetic: bool) -> str:
+    return f"SYNTHETIC DATA - {text}" if synthetic else text
+
+
+def write_report(
+    folder: str | Path,
+    metrics: dict,
+    test: dict[str, np.ndarray],
+    classes: list[str],
+    synthetic: bool,
+) -> list[Path]:
+    """Write the report files; every figure's title says SYNTHETIC when the data were.
+
+    Returns the paths written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / "metrics.json"]
+    written[0].write_text(json.dumps({"synthetic": synthetic, **metrics}, indent=2) + "\n")
+
+    y, pred = test["y"], test["probs_ensemble"].argmax(1)
+    cm = confusion_matrix(y, pred, labels=range(len(classes)), normalize="true")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ba = metrics["residual_ensemble"]["balanced_accuracy"]
+    ax.set_title(_title(f"residual ensemble, test subjects (balanced acc. {ba:.3f})", synthetic))
+    fig.colorbar(im, ax=ax, label="share of true class")
+    fig.tight_layout()
+    written.append(folder / "confusion_matrix.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+
+    subjects = sorted(metrics["residual_ensemble"]["per_subject"])
+    written.append(folder / "per_subject_accuracy.csv")
+    with written[-1].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["subject", *DECODERS, "synthetic"])
+        for s in subjects:
+            writer.writerow([s, *(f"{metrics[d]['per_subject'][s]:.4f}" for d in DECODERS),
+                             synthetic])  # fmt: skip
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(subjects)), 4))
+    x = np.arange(len(subjects))
+    for i, name in enumerate(DECODERS):
+        values = [metrics[name]["per_subject"][s] for s in subjects]
+        ax.bar(x + (i - 1) * 0.27, values, width=0.27, label=name.replace("_", " "))
+    ax.axhline(metrics["chance_balanced_accuracy"], color="k", ls="--", lw=1, label="chance")
+    ax.set_xticks(x, subjects, rotation=90)
+    ax.set_ylabel("balanced accuracy")
+    ax.set_title(_title("per-subject balanced accuracy, test subjects", synthetic))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    written.append(folder / "per_subject_accuracy.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    rng = np.random.default_rng(0)
+    jitter = rng.uniform(-0.02, 0.02, size=test["target"].size)
+    for ax, source in zip(axes, ("ridge", "expectation"), strict=True):
+        r = metrics["valence"][f"test_r_{source}"]
+        ax.scatter(test["target"] + jitter, test[f"valence_{source}"], s=4, alpha=0.3)
+        ax.set_xlabel("V-axis position of the true category")
+        ax.set_title(f"{source}: r = {r:.3f}")
+    axes[0].set_ylabel("predicted position")
+    fig.suptitle(_title("EEG -> V-axis projection, test windows", synthetic))
+    fig.tight_layout()
+    written.append(folder / "valence_scatter.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+    return written
