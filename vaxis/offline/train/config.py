@@ -32,6 +32,9 @@ class TrainConfig:
         Most members of the residual ensemble.
     epochs, patience, batch_size : int
         Training of each member (early stopping on validation subjects).
+    raw_epochs, raw_windows_per_epoch : int
+        The raw-window members' (EEGNet's) cap on epochs and on windows per epoch: they
+        cost ~100x more per window than the feature members.
     bag_fraction : float
         Share of training subjects each member after the first round learns from.
     diversity_weight : float
@@ -52,6 +55,8 @@ class TrainConfig:
     epochs: int = 30
     patience: int = 5
     batch_size: int = 256
+    raw_epochs: int = 12
+    raw_windows_per_epoch: int = 8000
     bag_fraction: float = 0.8
     diversity_weight: float = 0.05
     seed: int = 0

@@ -25,6 +25,9 @@ class FitSettings:
         Adam's learning rate and (L2) weight decay.
     device : str
         Torch device.
+    windows_per_epoch : int or None
+        Train each epoch on a fresh random sample of this many windows (all when None);
+        bounds the cost of the raw-window members on a FACED-size corpus.
     """
 
     epochs: int = 30
@@ -33,6 +36,7 @@ class FitSettings:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     device: str = "cpu"
+    windows_per_epoch: int | None = None
 
 
 @torch.no_grad()
@@ -81,7 +85,9 @@ def fit_member(
     best, best_epoch, state, epoch = -np.inf, 0, None, -1
     for epoch in range(settings.epochs):
         model.train()
-        order = torch.as_tensor(rng.permutation(len(X_train)), device=device)
+        order = torch.as_tensor(
+            rng.permutation(len(X_train))[: settings.windows_per_epoch], device=device
+        )
         for start in range(0, len(order), settings.batch_size):
             idx = order[start : start + settings.batch_size]
             if idx.numel() < 2:  # batch norm cannot train on a single window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,13 +92,17 @@ def train_fold(
     n_bands, n_times = windows.features.shape[2], windows.raw.shape[2]
     models, members, val_probs, test_probs = [], [], [], []
     for spec in specs:
+        raw = spec.kind == "raw"
         settings = FitSettings(
-            epochs=config.epochs, patience=config.patience, batch_size=config.batch_size,
+            epochs=min(config.epochs, config.raw_epochs) if raw else config.epochs,
+            patience=config.patience, batch_size=config.batch_size,
             lr=LEARNING_RATES[spec.arch], device=config.device,
+            windows_per_epoch=config.raw_windows_per_epoch if raw else None,
         )  # fmt: skip
         model = build_member(spec, len(windows.channels), n_bands, n_times, n_classes,
                              windows.sfreq / windows.decimate, windows.channels)  # fmt: skip
         bag = windows.mask(list(spec.bag))
+        start = time.perf_counter()
         model, info = fit_member(
             model, windows.inputs(spec.kind, bag), windows.y[bag],
             windows.inputs(spec.kind, val), y_val, settings, seed=spec.seed,
@@ -106,7 +111,7 @@ def train_fold(
         test_probs.append(predict_proba(model, windows.inputs(spec.kind, test), config.device))
         models.append(model.cpu())
         members.append({
-            **spec.describe(), **info,
+            **spec.describe(), **info, "seconds": round(time.perf_counter() - start, 2),
             "test_balanced_accuracy": float(
                 balanced_accuracy_score(y_test, test_probs[-1].argmax(1))),
         })  # fmt: skip
