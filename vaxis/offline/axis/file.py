@@ -8,7 +8,10 @@ Fields (JSON object, schema ``vaxis.axis/1``):
     The unit direction and the centring vector in the language model's hidden space
     (``position = scale * (h - center) @ direction + offset``; ``scale``/``offset`` stored too).
 ``model``, ``layer``, ``pooling``, ``template``
-    Provenance of the hidden states.
+    Provenance of the hidden states; ``template`` wraps every projected text.
+``anchor``
+    Where projected texts have their zero: the mean raw projection of the nine category
+    names in ``template`` (texts are scaled like the sentences, then shifted by it).
 ``sentences``, ``sentences_sha256``
     The nine sentences ``{category: text}`` and the sha256 of their canonical JSON.
 ``embeddings`` (optional)
@@ -40,6 +43,7 @@ class AxisFile:
     scale: float = 1.0
     offset: float = 0.0
     template: str = "{}"
+    anchor: float = 0.0
     sentences: dict[str, str] = field(default_factory=dict)
     embeddings: dict[str, list[float]] = field(default_factory=dict)
     schema: str = SCHEMA

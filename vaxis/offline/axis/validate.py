@@ -1,0 +1,153 @@
+"""Zero-shot validation of an axis on a human-rated valence lexicon, and cross-axis comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.errors import DataError
+from vaxis.offline.axis.build import CATEGORIES, project
+from vaxis.offline.axis.file import AxisFile
+from vaxis.offline.axis.model import LanguageModel
+
+CLEAR = 1.0  # |rating| at or above which a word counts as clearly valenced
+
+
+def load_lexicon(spec: str = "vader") -> tuple[list[str], np.ndarray]:
+    """Words and mean human valence ratings.
+
+    ``"vader"`` reads ``vader_lexicon.txt`` from the vaderSentiment package (word, mean
+    rating in [-4, 4], sd, raw ratings); any other value is a file of ``word<TAB>rating``.
+    """
+    if spec == "vader":
+        try:
+            import vaderSentiment
+        except ImportError:
+            raise DataError("--lexicon vader needs vaderSentiment (the train extra)") from None
+        path = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
+    else:
+        path = Path(spec)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise DataError(f"lexicon {path}: {err.strerror}") from None
+    words, ratings = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        try:
+            ratings.append(float(parts[1]))
+        except (IndexError, ValueError):
+            raise DataError(f"{path}:{number}: expected word<TAB>rating, got {line!r}") from None
+        words.append(parts[0])
+    if len(words) < 3:
+        raise DataError(f"lexicon {path}: fewer than 3 rated words")
+    return words, np.asarray(ratings)
+
+
+def validate(axis: AxisFile, lexicon: str = "vader", lm: LanguageModel | None = None) -> dict:
+    """Pearson, Spearman, accuracy on clearly valenced words (sign agreement) and ROC AUC."""
+    from scipy.stats import pearsonr, spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    words, ratings = load_lexicon(lexicon)
+    scores = project(axis, words, lm)
+    clear = np.abs(ratings) >= CLEAR
+    positive = ratings[clear] > 0
+    auc = roc_auc_score(positive, scores[clear]) if 0 < positive.sum() < clear.sum() else None
+    return {
+        "lexicon": lexicon,
+        "n_words": len(words),
+        "n_clear": int(clear.sum()),
+        "pearson": float(pearsonr(scores, ratings)[0]),
+        "spearman": float(spearmanr(scores, ratings)[0]),
+        "accuracy": float(np.mean((scores[clear] > 0) == positive)),
+        "roc_auc": None if auc is None else float(auc),
+        "axis": {
+            "model": axis.model,
+            "layer": axis.layer,
+            "pooling": axis.pooling,
+            "template": axis.template,
+        },  # fmt: skip
+        "_scores": scores,
+        "_ratings": ratings,
+    }
+
+
+def compare(axes: list[AxisFile], names: list[str], lexicon: str | None = None) -> dict:
+    """Correlation of the nine category positions (and of lexicon scores) across axes."""
+    positions = np.array([[a.positions[c] for c in CATEGORIES] for a in axes])
+    result = {"axes": names, "positions_r": np.corrcoef(positions).tolist()}
+    if lexicon:
+        words, _ = load_lexicon(lexicon)
+        scores = np.array([project(a, words) for a in axes])
+        result["lexicon_r"] = np.corrcoef(scores).tolist()
+    return result
+
+
+def plot_positions(axis: AxisFile, path: str | Path) -> Path:
+    """The nine categories on the axis (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 2.2))
+    values = [axis.positions[c] for c in CATEGORIES]
+    ax.axhline(0, color="0.7", lw=1)
+    ax.scatter(values, np.zeros(9), c=values, cmap="coolwarm", vmin=-1, vmax=1, zorder=3)
+    for i, (c, v) in enumerate(zip(CATEGORIES, values, strict=True)):
+        ax.annotate(c, (v, 0), xytext=(0, 10 if i % 2 else -16), textcoords="offset points",
+                    ha="center", fontsize=8)  # fmt: skip
+    ax.set_xlim(-1.15, 1.15)
+    ax.set_yticks([])
+    ax.set_xlabel("V-axis position")
+    ax.set_title(f"V-axis: {axis.model}, layer {axis.layer}, {axis.pooling} pooling")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_lexicon(result: dict, path: str | Path) -> Path:
+    """Lexicon scores against human ratings (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.scatter(result["_ratings"], result["_scores"], s=3, alpha=0.3)
+    ax.axhline(0, color="0.6", lw=1)
+    ax.set_xlabel("human valence rating")
+    ax.set_ylabel("V-axis score")
+    ax.set_title(f"{result['lexicon']}: Spearman {result['spearman']:.2f}, "
+                 f"acc {result['accuracy']:.2f}")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_compare(result: dict, path: str | Path) -> Path:
+    """Heatmap of the category-position correlations across axes (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(result["positions_r"])
+    fig, ax = plt.subplots(figsize=(1.2 * len(matrix) + 2, 1.2 * len(matrix) + 1.5))
+    image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="coolwarm")
+    ax.set_xticks(range(len(matrix)), result["axes"], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(matrix)), result["axes"], fontsize=8)
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax)
+    ax.set_title("category positions: correlation across axes")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
