@@ -216,3 +216,18 @@ def test_cli_train_smoke(tiny_training, tmp_path):
     bad = subprocess.run(cmd[:-8] + ["--device", "cuda"], capture_output=True, text=True)
     if not torch.cuda.is_available():
         assert bad.returncode == 1 and "CUDA" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_kfold_tests_every_subject_once(tiny_training, tmp_path):
+    corpus_dir = write_synthetic_faced(tmp_path / "corpus", n_subjects=6, seconds=4,
+                                       fmt="processed", effect=0.3)  # fmt: skip
+    config = TrainConfig(split="kfold", folds=3, pool=2, members=2, epochs=2, window_s=2.0)
+    result = train_bundle(corpus_dir, tiny_training["axis"], tmp_path / "b", config,
+                          progress=False)  # fmt: skip
+    metrics = result["metrics"]
+    tested = [s for fold in metrics["folds"] for s in fold["test"]]
+    assert sorted(tested) == [f"sub{i:03d}" for i in range(6)]
+    assert set(metrics["residual_ensemble"]["per_subject"]) == set(tested)
+    assert metrics["wilcoxon"]["ensemble_vs_best_member"]["n_subjects"] == 6
+    bundle = load_bundle(result["bundle"])
+    assert bundle.meta["provenance"]["split"]["test"] == metrics["folds"][0]["test"]

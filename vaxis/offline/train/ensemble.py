@@ -71,7 +71,7 @@ def greedy_select(
     trace = [{"member": selected[0], "val_balanced_accuracy": current, "diversity": None}]
     while len(selected) < max_members:
         best = None
-        for c in set(range(len(member_probs))) - set(selected):
+        for c in sorted(set(range(len(member_probs))) - set(selected)):
             probs = np.mean([member_probs[i] for i in [*selected, c]], axis=0)
             accuracy = _balanced_accuracy(y, probs)
             diversity = 1.0 - float(corr[c, selected].mean())
