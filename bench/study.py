@@ -38,59 +38,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _corpus(subjects: int, seconds: int, tmp: Path):
-    try:
-        from vaxis.offline.corpus.synthetic import write_synthetic_faced
+    from vaxis.offline.corpus import open_corpus
+    from vaxis.offline.corpus.synthetic import write_synthetic_faced
 
-        from vaxis.offline.corpus import open_corpus
-    except ImportError:
-        return _stand_in_corpus(subjects, seconds), "stand-in planted DE corpus (bench/study.py)"
     write_synthetic_faced(tmp, n_subjects=subjects, seconds=seconds, seed=0, fmt="de")
     return open_corpus(tmp), "vaxis.offline.corpus.synthetic.write_synthetic_faced(fmt='de')"
 
 
-def _stand_in_corpus(subjects: int, seconds: int):
-    """FACED-shaped DE (32 channels, 28 clips, 5 bands) with valence planted on one pattern."""
-    from vaxis.decoder.features import BANDS
-    from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
-
-    rng = np.random.default_rng(0)
-    valence = np.linspace(-1, 1, 9)[FACED_CLIP_LABELS]
-    pattern, class_pattern = rng.normal(size=(32, 5)), rng.normal(size=(9, 32, 5))
-    items = []
-    for s in range(subjects):
-
-        def load(seed=s):
-            r = np.random.default_rng(seed)
-            signal = valence[:, None, None] * pattern + 0.3 * class_pattern[FACED_CLIP_LABELS]
-            noise = 2.0 * r.normal(size=(28, 32, seconds, 5))
-            return (signal[:, :, None, :] + noise).astype(np.float32)
-
-        items.append(Subject(f"sub{s:03d}", FACED_CLIP_LABELS.copy(), np.arange(28), load))
-    ground = dict(zip(FACED_CLASSES, np.linspace(-1, 1, 9).tolist(), strict=True))
-    provenance = {"synthetic": True, "ground_truth": ground}
-    channels = [f"E{i}" for i in range(32)]
-    return Corpus("faced", "de", channels, 1.0, list(FACED_CLASSES), items, bands=dict(BANDS),
-                  provenance=provenance)  # fmt: skip
-
-
 def _architectures():
-    from vaxis.errors import ModelError
     from vaxis.offline.study.models import feature_architectures
 
-    try:
-        return feature_architectures(), "vaxis.offline.train zoo (band-feature models)"
-    except ModelError:
-        from torch import nn
-
-        def mlp(width):
-            def build(n_chans, n_bands, n_outputs):
-                return nn.Sequential(nn.Flatten(), nn.Linear(n_chans * n_bands, width), nn.ReLU(),
-                                     nn.Linear(width, n_outputs))  # fmt: skip
-
-            return build
-
-        archs = {f"stand_in_mlp{w}": mlp(w) for w in (32, 64, 128, 256)}
-        return archs, "stand-in MLPs (train zoo not importable when measured)"
+    return feature_architectures(), "vaxis.offline.train zoo (band-feature models)"
 
 
 def main() -> int:

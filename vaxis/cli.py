@@ -260,6 +260,52 @@ def study(
 
 # -- live command (issue 6) --
 
+
+@app.command("live")
+def live(
+    bundle: Annotated[Path, typer.Option(help="Bundle directory (model.onnx + bundle.json).")],
+    stream: Annotated[str | None, typer.Option(help="LSL stream name.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="LSL stream type.")] = None,
+    source_id: Annotated[str | None, typer.Option(help="LSL source id.")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Participant profile directory.")] = None,
+    zmq: Annotated[str, typer.Option(help="ZeroMQ PUB endpoint ('' for none).")] = (
+        "tcp://127.0.0.1:5556"
+    ),
+    lsl_out: Annotated[str | None, typer.Option(help="Name of an LSL outlet of predictions.")] = (
+        None
+    ),
+    window: Annotated[float | None, typer.Option(help="Window in s (bundle's).")] = None,
+    hop: Annotated[float | None, typer.Option(help="Hop in s (default: the bundle's).")] = None,
+    dashboard: Annotated[bool, typer.Option(help="Rich dashboard, or log lines.")] = True,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to find the stream.")] = 10.0,
+) -> None:
+    """Decode an EEG stream live: LSL in, predictions out over ZeroMQ (and LSL)."""
+    import signal
+    import threading
+
+    from vaxis.stream.dashboard import Dashboard, log_line
+    from vaxis.stream.loop import LiveConfig, LiveLoop
+
+    config = LiveConfig(bundle, stream, type, source_id, profile, zmq or None, lsl_out,
+                        window, hop, duration, connect_timeout)  # fmt: skip
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    out = Console()
+    if dashboard:
+        loop = LiveLoop(config)
+        with Dashboard(loop.bundle.classes, console=out) as board:
+            loop.on_prediction, loop.on_status = board.on_prediction, board.on_status
+            summary = loop.run(stop)
+    else:
+        loop = LiveLoop(config, on_prediction=lambda m: out.print(log_line(m), highlight=False),
+                        on_status=lambda m: console.print(f"status: {m['state']}, "
+                                                          f"{m['counters']}", highlight=False))
+        summary = loop.run(stop)
+    console.print(f"stopped: {summary.windows} windows, {summary.invalid} invalid, "
+                  f"{summary.dropped} dropped, latency {summary.percentiles()} ms")
+
 # -- replay and calibrate commands (issue 7) --
 
 # -- demo command (issue 8) --

@@ -1,0 +1,141 @@
+"""EEG in over LSL: an mne-lsl ``StreamLSL`` ring buffer, matched to a bundle's channels.
+
+The inlet connects by name, type or source id, picks the bundle's channels by name
+(case-insensitive, 10-20 aliases), converts units to microvolts and hands out the samples
+that arrived since the last call, with their LSL timestamps. A stream that stops delivering
+is reported lost; :meth:`EegInlet.reconnect` then resolves it again (the same source, or a
+new one with the same name/type/id).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from vaxis.decoder.channels import match_channels
+from vaxis.errors import StreamError
+
+#: Multipliers from a stream's declared unit to microvolts.
+UNITS_TO_UV: dict[str, float] = {
+    "microvolts": 1.0, "microvolt": 1.0, "uv": 1.0, "µv": 1.0,
+    "millivolts": 1e3, "millivolt": 1e3, "mv": 1e3,
+    "volts": 1e6, "volt": 1e6, "v": 1e6,
+    "nanovolts": 1e-3, "nv": 1e-3,
+}  # fmt: skip
+
+
+def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
+    """Per-channel factors to microvolts, and a note on what was assumed."""
+    scales, assumed = [], False
+    for unit in units:
+        if not unit:
+            scales.append(1.0)
+            assumed = True
+            continue
+        key = unit.strip().lower()
+        if key not in UNITS_TO_UV:
+            raise StreamError(f"{where}: channel unit {unit!r} is not a voltage vaxis knows")
+        scales.append(UNITS_TO_UV[key])
+    note = "units undeclared: microvolts assumed" if assumed else "units from stream description"
+    return np.asarray(scales), note
+
+
+class EegInlet:
+    """Pull EEG for a bundle from an LSL stream.
+
+    Parameters
+    ----------
+    channels : list of str
+        The bundle's channels, in order.
+    name, stype, source_id : str, optional
+        How to find the stream (at least one).
+    bufsize : float
+        Seconds kept in the ring buffer (more than the longest pause between pulls).
+    """
+
+    def __init__(
+        self,
+        channels: list[str],
+        name: str | None = None,
+        stype: str | None = None,
+        source_id: str | None = None,
+        bufsize: float = 10.0,
+    ):
+        if not (name or stype or source_id):
+            raise StreamError("say which stream to read: --stream NAME, --type or --source-id")
+        self.channels = list(channels)
+        self.query = {"name": name, "stype": stype, "source_id": source_id}
+        self.bufsize = bufsize
+        self.stream = None
+        self.uid: str | None = None
+        self.dead: set[str] = set()
+        self.label = name or stype or source_id
+
+    def connect(self, timeout: float = 5.0) -> EegInlet:
+        """Resolve and connect; raise :class:`StreamError` if nothing answers in time."""
+        from mne_lsl.lsl import resolve_streams
+        from mne_lsl.stream import StreamLSL
+
+        # liblsl keeps answering for a vanished outlet for a while; never reconnect to one.
+        found = resolve_streams(timeout=timeout, **self.query)
+        found = [info for info in found if info.uid not in self.dead]
+        if not found:
+            wanted = ", ".join(f"{k}={v!r}" for k, v in self.query.items() if v)
+            raise StreamError(f"no LSL stream with {wanted} found within {timeout:g} s")
+        info = found[0]
+        stream = StreamLSL(self.bufsize, name=info.name, stype=info.stype,
+                           source_id=info.source_id)  # fmt: skip
+        # Opening and the first time correction need a few round trips even on loopback.
+        stream.connect(acquisition_delay=0.001, timeout=max(timeout, 5.0))
+        where = f"LSL stream {info.name!r}"
+        try:
+            picks = match_channels(stream.ch_names, self.channels)
+            units = stream.sinfo.get_channel_units() or [None] * len(stream.ch_names)
+            scale, self.unit_note = unit_scale([units[i] for i in picks], where)
+        except StreamError:
+            stream.disconnect()
+            raise
+        self.stream, self.picks, self.scale = stream, np.asarray(picks), scale[:, None]
+        self.uid = info.uid
+        self.sfreq = float(stream.info["sfreq"])
+        self.label = info.name
+        if self.sfreq <= 0:
+            self.disconnect()
+            raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
+        return self
+
+    def pull(self) -> tuple[np.ndarray, np.ndarray]:
+        """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps."""
+        n = self.stream.n_new_samples
+        if n == 0:
+            return np.empty((len(self.channels), 0), np.float32), np.empty(0)
+        data, stamps = self.stream.get_data()
+        n = min(n, data.shape[1])
+        chunk = data[self.picks, -n:] * self.scale
+        return chunk.astype(np.float32), stamps[-n:]
+
+    def mark_lost(self) -> None:
+        """The connected source stopped delivering: close it and never pick it again."""
+        if self.uid:
+            self.dead.add(self.uid)
+        self.disconnect(wait=False)
+
+    def disconnect(self, wait: bool = True) -> None:
+        """Close the connection. ``wait=False`` closes in a background thread: closing an
+        inlet whose source has vanished can block in liblsl for tens of seconds, and the
+        loop must carry on meanwhile."""
+        stream, self.stream = self.stream, None
+        if stream is None:
+            return
+
+        def close() -> None:
+            try:
+                stream.disconnect()
+            except Exception:  # noqa: BLE001 - a dead stream may fail to close cleanly
+                pass
+
+        if wait:
+            close()
+        else:
+            threading.Thread(target=close, daemon=True, name="vaxis-lsl-close").start()

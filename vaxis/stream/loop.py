@@ -1,0 +1,284 @@
+"""The live loop: LSL inlet -> windows -> decoder -> ZeroMQ / LSL publishers.
+
+It reads as a chain of small steps, each with one job: the inlet hands over new samples,
+the windower cuts hop-aligned windows on sample counts, the decoder (onnxruntime) predicts,
+the publishers send. Everything is timed on the LSL clock. A stream that stops delivering
+is reported and resolved again until it (or a new source with the same name) returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.decoder.bundle import load_bundle
+from vaxis.decoder.pipeline import Decoder
+from vaxis.decoder.windows import seconds_to_samples
+from vaxis.errors import StreamError
+from vaxis.stream import messages
+from vaxis.stream.inlet import EegInlet
+from vaxis.stream.publishers import LslPublisher, ZmqPublisher
+from vaxis.stream.windows import Window, Windower
+
+
+@dataclass
+class LiveConfig:
+    """What ``vaxis live`` is told. ``window_s``/``hop_s`` default to the bundle's."""
+
+    bundle: Path
+    stream: str | None = None
+    stype: str | None = None
+    source_id: str | None = None
+    profile: Path | None = None
+    zmq: str | None = "tcp://127.0.0.1:5556"
+    lsl_out: str | None = None
+    window_s: float | None = None
+    hop_s: float | None = None
+    duration: float | None = None
+    connect_timeout: float = 5.0
+    stale_s: float = 1.0
+    status_every: float = 1.0
+    threads: int = 1
+    hwm: int = 1000
+
+
+@dataclass
+class LiveSummary:
+    """Counters of a finished run, and its last latencies (ms)."""
+
+    windows: int = 0
+    invalid: int = 0
+    gaps: int = 0
+    dropped: int = 0
+    sent: int = 0
+    reconnects: int = 0
+    samples: int = 0
+    latency_ms: list[float] = field(default_factory=list)
+
+    def percentiles(self) -> dict[str, float | None]:
+        if not self.latency_ms:
+            return {"p50": None, "p95": None, "p99": None}
+        values = np.percentile(self.latency_ms, [50, 95, 99])
+        return {k: round(float(v), 3) for k, v in zip(("p50", "p95", "p99"), values, strict=True)}
+
+
+def _resampler(stream_sfreq: float, bundle_sfreq: float, n_out: int):
+    """Window-wise polyphase resampling to the bundle's rate (stateless: windows are
+    independent), or ``None`` when the rates match."""
+    if stream_sfreq == bundle_sfreq:
+        return None
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(bundle_sfreq / stream_sfreq).limit_denominator(1000)
+
+    def resample(x: np.ndarray) -> np.ndarray:
+        y = resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
+        if y.shape[-1] < n_out:
+            y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
+        return y[..., :n_out].astype(np.float32)
+
+    return resample
+
+
+class LiveLoop:
+    """One stream decoded with one bundle. Call :meth:`run` (blocking) or :meth:`step`."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        on_prediction: Callable[[dict], None] | None = None,
+        on_status: Callable[[dict], None] | None = None,
+    ):
+        from pylsl import local_clock
+
+        self.clock = local_clock
+        self.config = config
+        self.bundle = load_bundle(config.bundle)
+        stats, model = None, None
+        if config.profile:
+            from vaxis.decoder.profile import load_profile
+
+            profile = load_profile(config.profile)
+            profile.check_bundle(self.bundle)
+            stats, model = profile.stats, profile.model_path
+        self.decoder = Decoder(self.bundle, stats=stats, model=model, threads=config.threads)
+        self.window_s = config.window_s or self.bundle.window_samples / self.bundle.sfreq
+        self.hop_s = config.hop_s or self.bundle.hop_samples / self.bundle.sfreq
+        if seconds_to_samples(self.window_s, self.bundle.sfreq) != self.bundle.window_samples:
+            trained = self.bundle.window_samples / self.bundle.sfreq
+            raise StreamError(
+                f"--window {self.window_s} s does not match the bundle's {trained:g} s"
+            )
+        self.inlet = EegInlet(self.bundle.channels, config.stream, config.stype, config.source_id,
+                              bufsize=max(10.0, 4 * self.window_s))  # fmt: skip
+        self.zmq = ZmqPublisher(config.zmq, config.hwm) if config.zmq else None
+        self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
+        self.on_prediction, self.on_status = on_prediction, on_status
+        self.summary = LiveSummary()
+        self.recent = deque(maxlen=2000)
+        self.state = "connecting"
+        self.windower: Windower | None = None
+        self.seq = 0
+        self.model_id = self.bundle.model_id
+        self._last_data = self._last_status = self._last_try = 0.0
+        self._samples_since_status = 0
+        self.sfreq_effective = 0.0
+        self.last_prediction: dict | None = None
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def connect(self, timeout: float) -> None:
+        """Connect the inlet and set up windows at the stream's rate."""
+        self.inlet.connect(timeout)
+        fs = self.inlet.sfreq
+        self.windower = Windower(seconds_to_samples(self.window_s, fs),
+                                 seconds_to_samples(self.hop_s, fs), fs)  # fmt: skip
+        self.resample = _resampler(fs, self.bundle.sfreq, self.bundle.window_samples)
+        self.state = "connected"
+        self._last_data = self.clock()
+        self.publish_status()
+
+    def decode(self, windows: list[Window], pulled_at: float) -> None:
+        """Predict and publish a batch of windows."""
+        batch = np.stack([w.data for w in windows])
+        if self.resample is not None:
+            batch = self.resample(batch)
+        predictions = self.decoder.decode(batch)
+        for i, window in enumerate(windows):
+            valid, reason = bool(predictions.valid[i]), predictions.reasons[i]
+            if window.gap:
+                valid, reason = False, "gap: timestamps jump inside the window"
+            now = self.clock()
+            message = messages.prediction(
+                self.seq, self.inlet.label, window.t_start, window.t_end, now,
+                self.bundle.classes, predictions.probs[i].tolist(),
+                float(predictions.valence[i]), valid, reason, self.model_id,
+            )  # fmt: skip
+            self.seq += 1
+            self.summary.windows += 1
+            self.summary.invalid += not valid
+            latency = 1e3 * (now - pulled_at)
+            self.summary.latency_ms.append(latency)
+            self.recent.append(latency)
+            if self.zmq:
+                self.zmq.send(messages.PREDICTION_TOPIC, message)
+            if self.lsl:
+                self.lsl.send(float(predictions.valence[i]), predictions.probs[i], window.t_end)
+            self.last_prediction = message
+            if self.on_prediction:
+                self.on_prediction(message)
+
+    def status(self) -> dict:
+        """A ``vaxis.status/1`` message."""
+        recent = LiveSummary(latency_ms=list(self.recent)).percentiles()
+        return {
+            "schema": messages.STATUS_SCHEMA,
+            "stream": self.inlet.label,
+            "state": self.state,
+            "t": self.clock(),
+            "sfreq_nominal": self.inlet.sfreq if self.inlet.stream else None,
+            "sfreq_effective": round(self.sfreq_effective, 2),
+            "latency_ms": recent,
+            "counters": {
+                "windows": self.summary.windows,
+                "invalid": self.summary.invalid,
+                "gaps": self.summary.gaps + (self.windower.gaps if self.windower else 0),
+                "dropped": self.zmq.dropped if self.zmq else 0,
+                "sent": self.zmq.sent if self.zmq else 0,
+                "reconnects": self.summary.reconnects,
+            },
+            "model": self.model_id,
+        }
+
+    def publish_status(self) -> dict:
+        message = self.status()
+        if self.zmq:
+            self.zmq.send(messages.STATUS_TOPIC, message)
+        if self.on_status:
+            self.on_status(message)
+        return message
+
+    def step(self) -> None:
+        """One pass: (re)connect if needed, pull, decode, report."""
+        now = self.clock()
+        if self.inlet.stream is None:
+            if now - self._last_try >= 0.5:
+                self._last_try = now
+                try:
+                    self.connect(timeout=0.5)
+                    self.summary.reconnects += 1
+                except (StreamError, TimeoutError, RuntimeError):
+                    self.inlet.disconnect(wait=False)  # not back yet: try again later
+        else:
+            data, stamps = self.inlet.pull()
+            if stamps.size:
+                pulled_at = self.clock()
+                self._last_data = pulled_at
+                self._samples_since_status += stamps.size
+                self.summary.samples += stamps.size
+                windows = self.windower.push(data, stamps)
+                if windows:
+                    self.decode(windows, pulled_at)
+            elif now - self._last_data > self.config.stale_s:
+                self.lost()
+        if now - self._last_status >= self.config.status_every:
+            elapsed = now - self._last_status if self._last_status else self.config.status_every
+            self.sfreq_effective = self._samples_since_status / elapsed
+            self._samples_since_status = 0
+            self._last_status = now
+            self.publish_status()
+
+    def lost(self) -> None:
+        """The stream stopped: report it, drop the connection, start resolving again."""
+        self.summary.gaps += self.windower.gaps if self.windower else 0
+        self.windower = None
+        self.inlet.mark_lost()
+        self.state = "disconnected"
+        self._last_try = self.clock()
+        self.publish_status()
+
+    def run(self, stop: threading.Event | None = None) -> LiveSummary:
+        """Connect, then step until ``stop`` is set or ``duration`` has passed."""
+        stop = stop or threading.Event()
+        try:
+            self.connect(self.config.connect_timeout)
+            start = self.clock()
+            while not stop.is_set():
+                if self.config.duration and self.clock() - start >= self.config.duration:
+                    break
+                self.step()
+                time.sleep(0.001)
+            return self.summary
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.state = "stopped"
+        if self.windower:
+            self.summary.gaps += self.windower.gaps
+            self.windower = None
+        self.summary.dropped = self.zmq.dropped if self.zmq else 0
+        self.summary.sent = self.zmq.sent if self.zmq else 0
+        if self.zmq:
+            self.zmq.send(messages.STATUS_TOPIC, self.status())
+            self.zmq.close()
+        if self.lsl:
+            self.lsl.close()
+        self.inlet.disconnect()
+
+
+def run_live(
+    config: LiveConfig,
+    stop: threading.Event | None = None,
+    on_prediction: Callable[[dict], None] | None = None,
+    on_status: Callable[[dict], None] | None = None,
+) -> LiveSummary:
+    """Decode one LSL stream with a bundle until stopped; see :class:`LiveLoop`."""
+    return LiveLoop(config, on_prediction, on_status).run(stop)
