@@ -308,6 +308,60 @@ def live(
 
 # -- replay and calibrate commands (issue 7) --
 
+
+@app.command("replay")
+def replay(
+    file: Annotated[Path, typer.Argument(help="FIF/EDF/BDF/BrainVision/EEGLAB/XDF/FACED .pkl.")],
+    bundle: Annotated[Path, typer.Option(help="Bundle directory.")],
+    realtime: Annotated[
+        bool, typer.Option("--realtime/--fast", help="Play over LSL into the live loop.")
+    ] = False,
+    profile: Annotated[Path | None, typer.Option(help="Participant profile directory.")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="predictions.csv")] = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG of the valence trace.")] = None,
+    zmq: Annotated[str, typer.Option(help="--realtime: ZeroMQ PUB endpoint ('' for none).")] = (
+        "tcp://127.0.0.1:5556"
+    ),
+    lsl_out: Annotated[str | None, typer.Option(help="--realtime: LSL outlet name.")] = None,
+) -> None:
+    """Decode a recording: as fast as possible, or in real time through the live loop."""
+    import time
+
+    from rich.table import Table
+
+    from vaxis.decoder.bundle import load_bundle
+    from vaxis.stream import replay as rp
+    from vaxis.stream.dashboard import log_line
+    from vaxis.stream.recordings import read_recording
+
+    raw = read_recording(file)
+    meta = load_bundle(bundle)
+    start = time.perf_counter()
+    if realtime:
+        printer = Console()
+        result = rp.replay_realtime(raw, bundle, profile, zmq or None, lsl_out,
+                                    on_prediction=lambda m: printer.print(log_line(m)))  # fmt: skip
+    else:
+        result = rp.replay_fast(raw, bundle, profile)
+    elapsed = time.perf_counter() - start
+    rp.attach_labels(result, raw)
+    tag = "SYNTHETIC bundle, " if meta.synthetic else ""
+    console.print(f"{tag}{len(result.rows)} windows in {elapsed:.2f} s "
+                  f"({raw.times[-1] / elapsed:.0f}x real time, {result.mode})")  # fmt: skip
+    if result.metrics:
+        table = Table(title=f"balanced accuracy {result.metrics['balanced_accuracy']:.3f} "
+                            f"(chance {result.metrics['chance']:.3f})")  # fmt: skip
+        table.add_column("class")
+        table.add_column("recall", justify="right")
+        for cls, recall in result.metrics["per_class_recall"].items():
+            table.add_row(cls, f"{recall:.3f}")
+        Console().print(table)
+    if out:
+        rp.write_csv(result, out)
+        console.print(f"wrote {out}")
+    if plot:
+        rp.plot_trace(result, meta.valence_positions, plot)
+
 # -- demo command (issue 8) --
 
 

@@ -3,8 +3,13 @@
 The inlet connects by name, type or source id, picks the bundle's channels by name
 (case-insensitive, 10-20 aliases), converts units to microvolts and hands out the samples
 that arrived since the last call, with their LSL timestamps. A stream that stops delivering
-is reported lost; :meth:`EegInlet.reconnect` then resolves it again (the same source, or a
-new one with the same name/type/id).
+is reported lost; the caller then connects again (the same source, or a new one with the
+same name/type/id).
+
+Acquisition is manual (:meth:`EegInlet.pull` pulls from liblsl, then reads the ring buffer):
+mne-lsl's background acquisition thread sleeps with a partial busy-wait, which would cost a
+sizeable share of a core per stream, and one thread polling every stream keeps a process
+decoding many streams cheap.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ UNITS_TO_UV: dict[str, float] = {
 
 
 def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
-    """Per-channel factors to microvolts, and a note on what was assumed."""
+    """Per-channel factors to microvolts, and a note on what was assumed.
+
+    Units are names (``microvolts``, ``volts``, …) or, as mne-lsl writes them, a power of ten
+    of volts (``"0"`` volts, ``"-6"`` microvolts). Undeclared units are taken as microvolts.
+    """
     scales, assumed = [], False
     for unit in units:
         if not unit:
@@ -34,6 +43,10 @@ def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
             assumed = True
             continue
         key = unit.strip().lower()
+        if key.lstrip("-").isdigit():
+            # mne-lsl (and its PlayerLSL) write the unit as a power of ten of volts: "0", "-6".
+            scales.append(10.0 ** (int(key) + 6))
+            continue
         if key not in UNITS_TO_UV:
             raise StreamError(f"{where}: channel unit {unit!r} is not a voltage vaxis knows")
         scales.append(UNITS_TO_UV[key])
@@ -87,7 +100,7 @@ class EegInlet:
         stream = StreamLSL(self.bufsize, name=info.name, stype=info.stype,
                            source_id=info.source_id)  # fmt: skip
         # Opening and the first time correction need a few round trips even on loopback.
-        stream.connect(acquisition_delay=0.001, timeout=max(timeout, 5.0))
+        stream.connect(acquisition_delay=None, timeout=max(timeout, 5.0))
         where = f"LSL stream {info.name!r}"
         try:
             picks = match_channels(stream.ch_names, self.channels)
@@ -105,8 +118,16 @@ class EegInlet:
             raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
         return self
 
-    def pull(self) -> tuple[np.ndarray, np.ndarray]:
-        """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps."""
+    def pull(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps.
+
+        Returns ``None`` when liblsl reported the connection lost (a source without a source
+        id cannot be recovered; mne-lsl then disconnects the stream itself).
+        """
+        if self.stream.connected:
+            self.stream.acquire()
+        if not self.stream.connected:
+            return None
         n = self.stream.n_new_samples
         if n == 0:
             return np.empty((len(self.channels), 0), np.float32), np.empty(0)

@@ -3,7 +3,11 @@
 It reads as a chain of small steps, each with one job: the inlet hands over new samples,
 the windower cuts hop-aligned windows on sample counts, the decoder (onnxruntime) predicts,
 the publishers send. Everything is timed on the LSL clock. A stream that stops delivering
-is reported and resolved again until it (or a new source with the same name) returns.
+is reported and resolved again, in a background thread so other streams decoded by the
+same process carry on, until it (or a new source with the same name) returns.
+
+:func:`run_live` decodes one stream; :func:`run_live_many` decodes several in one thread
+of one process, sharing one ZeroMQ publisher.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -95,6 +99,7 @@ class LiveLoop:
         config: LiveConfig,
         on_prediction: Callable[[dict], None] | None = None,
         on_status: Callable[[dict], None] | None = None,
+        publisher: ZmqPublisher | None = None,
     ):
         from pylsl import local_clock
 
@@ -118,7 +123,9 @@ class LiveLoop:
             )
         self.inlet = EegInlet(self.bundle.channels, config.stream, config.stype, config.source_id,
                               bufsize=max(10.0, 4 * self.window_s))  # fmt: skip
-        self.zmq = ZmqPublisher(config.zmq, config.hwm) if config.zmq else None
+        # A shared publisher belongs to whoever made it (run_live_many), not to this loop.
+        self.owns_zmq = publisher is None
+        self.zmq = publisher or (ZmqPublisher(config.zmq, config.hwm) if config.zmq else None)
         self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
         self.on_prediction, self.on_status = on_prediction, on_status
         self.summary = LiveSummary()
@@ -131,12 +138,21 @@ class LiveLoop:
         self._samples_since_status = 0
         self.sfreq_effective = 0.0
         self.last_prediction: dict | None = None
+        self._resolver: threading.Thread | None = None
+        self._closed = False
+        #: The first sample received and its LSL time: replay uses it to place windows in
+        #: the file it plays.
+        self.first: tuple[np.ndarray, float] | None = None
 
     # -- steps ------------------------------------------------------------------------------
 
     def connect(self, timeout: float) -> None:
         """Connect the inlet and set up windows at the stream's rate."""
         self.inlet.connect(timeout)
+        self.connected()
+
+    def connected(self) -> None:
+        """Set up windows at the rate of the stream the inlet just connected to."""
         fs = self.inlet.sfreq
         self.windower = Windower(seconds_to_samples(self.window_s, fs),
                                  seconds_to_samples(self.hop_s, fs), fs)  # fmt: skip
@@ -150,6 +166,10 @@ class LiveLoop:
         batch = np.stack([w.data for w in windows])
         if self.resample is not None:
             batch = self.resample(batch)
+        gaps = np.array([w.gap for w in windows])
+        # A window spanning a gap goes in as NaN: the decoder then marks it invalid with NaN
+        # outputs and keeps it out of the running statistics; its reason is replaced below.
+        batch[gaps] = np.nan
         predictions = self.decoder.decode(batch)
         for i, window in enumerate(windows):
             valid, reason = bool(predictions.valid[i]), predictions.reasons[i]
@@ -208,18 +228,16 @@ class LiveLoop:
     def step(self) -> None:
         """One pass: (re)connect if needed, pull, decode, report."""
         now = self.clock()
-        if self.inlet.stream is None:
-            if now - self._last_try >= 0.5:
-                self._last_try = now
-                try:
-                    self.connect(timeout=0.5)
-                    self.summary.reconnects += 1
-                except (StreamError, TimeoutError, RuntimeError):
-                    self.inlet.disconnect(wait=False)  # not back yet: try again later
+        if self.state != "connected":
+            self.resolve(now)
+        elif (pulled := self.inlet.pull()) is None:
+            self.lost()
         else:
-            data, stamps = self.inlet.pull()
+            data, stamps = pulled
             if stamps.size:
                 pulled_at = self.clock()
+                if self.first is None:
+                    self.first = (data[:, 0].copy(), float(stamps[0]))
                 self._last_data = pulled_at
                 self._samples_since_status += stamps.size
                 self.summary.samples += stamps.size
@@ -235,6 +253,29 @@ class LiveLoop:
             self._last_status = now
             self.publish_status()
 
+    def resolve(self, now: float) -> None:
+        """Look for the stream again in a background thread; adopt it once found."""
+        if self._resolver is None:
+            if now - self._last_try >= 0.5:
+                self._last_try = now
+                self._resolver = threading.Thread(target=self._reconnect, daemon=True,
+                                                  name="vaxis-lsl-resolve")  # fmt: skip
+                self._resolver.start()
+        elif not self._resolver.is_alive():
+            self._resolver = None
+            if self.inlet.stream is not None:
+                self.summary.reconnects += 1
+                self.connected()
+
+    def _reconnect(self) -> None:
+        try:
+            self.inlet.connect(timeout=0.5)
+        except (StreamError, TimeoutError, RuntimeError):
+            self.inlet.disconnect(wait=False)  # not back yet: try again later
+            return
+        if self._closed:  # the loop stopped while this thread was resolving
+            self.inlet.disconnect(wait=False)
+
     def lost(self) -> None:
         """The stream stopped: report it, drop the connection, start resolving again."""
         self.summary.gaps += self.windower.gaps if self.windower else 0
@@ -246,20 +287,11 @@ class LiveLoop:
 
     def run(self, stop: threading.Event | None = None) -> LiveSummary:
         """Connect, then step until ``stop`` is set or ``duration`` has passed."""
-        stop = stop or threading.Event()
-        try:
-            self.connect(self.config.connect_timeout)
-            start = self.clock()
-            while not stop.is_set():
-                if self.config.duration and self.clock() - start >= self.config.duration:
-                    break
-                self.step()
-                time.sleep(0.001)
-            return self.summary
-        finally:
-            self.close()
+        return run_loops([self], stop, self.config.duration)[0]
 
     def close(self) -> None:
+        """Publish a last status and release the inlet and publishers."""
+        self._closed = True
         self.state = "stopped"
         if self.windower:
             self.summary.gaps += self.windower.gaps
@@ -268,10 +300,46 @@ class LiveLoop:
         self.summary.sent = self.zmq.sent if self.zmq else 0
         if self.zmq:
             self.zmq.send(messages.STATUS_TOPIC, self.status())
-            self.zmq.close()
+            if self.owns_zmq:
+                self.zmq.close()
         if self.lsl:
             self.lsl.close()
         self.inlet.disconnect()
+
+
+def run_loops(
+    loops: Sequence[LiveLoop],
+    stop: threading.Event | None = None,
+    duration: float | None = None,
+    poll_s: float = 0.001,
+) -> list[LiveSummary]:
+    """Connect every loop, then step them in turn in this thread until stopped.
+
+    Parameters
+    ----------
+    loops : sequence of LiveLoop
+    stop : threading.Event, optional
+        Set it (from a signal handler or another thread) to stop within one poll.
+    duration : float, optional
+        Seconds to run after connecting.
+    poll_s : float
+        Sleep between passes; it bounds the latency the loop adds (about half on average).
+    """
+    stop = stop or threading.Event()
+    try:
+        for loop in loops:
+            loop.connect(loop.config.connect_timeout)
+        start = time.monotonic()
+        while not stop.is_set():
+            if duration and time.monotonic() - start >= duration:
+                break
+            for loop in loops:
+                loop.step()
+            time.sleep(poll_s)
+        return [loop.summary for loop in loops]
+    finally:
+        for loop in loops:
+            loop.close()
 
 
 def run_live(
@@ -282,3 +350,27 @@ def run_live(
 ) -> LiveSummary:
     """Decode one LSL stream with a bundle until stopped; see :class:`LiveLoop`."""
     return LiveLoop(config, on_prediction, on_status).run(stop)
+
+
+def run_live_many(
+    configs: Sequence[LiveConfig],
+    stop: threading.Event | None = None,
+    on_prediction: Callable[[dict], None] | None = None,
+    on_status: Callable[[dict], None] | None = None,
+) -> list[LiveSummary]:
+    """Decode several streams in one thread of one process, one publisher for all.
+
+    Messages say which stream they belong to (``stream``). The ZeroMQ endpoint, duration
+    and high-water mark of the first config apply to all; each config names its own stream,
+    bundle, profile and LSL outlet.
+    """
+    if not configs:
+        raise StreamError("no streams to decode")
+    first = configs[0]
+    publisher = ZmqPublisher(first.zmq, first.hwm) if first.zmq else None
+    try:
+        loops = [LiveLoop(c, on_prediction, on_status, publisher) for c in configs]
+        return run_loops(loops, stop, first.duration)
+    finally:
+        if publisher:
+            publisher.close()

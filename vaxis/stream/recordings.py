@@ -1,0 +1,134 @@
+"""Recordings for replay, all read into one MNE ``Raw`` (volts, annotations as labels).
+
+- anything MNE reads: FIF (including vaxis calibration recordings), EDF, BDF, BrainVision,
+  EEGLAB (``mne.io.read_raw``);
+- XDF (pyxdf): the first stream of type ``EEG`` (else the first numeric regular stream);
+  string marker streams become annotations;
+- a FACED ``Processed_data`` subject file (``subNNN.pkl``, read with the numpy-only loader):
+  the 28 clips concatenated in order, each clip an annotation named after its class.
+
+:func:`label_track` turns annotations into per-sample class and stimulus indices: one whose
+description is a class name, or the marker vocabulary's ``stim/<class>/<id>/start`` …
+``stim/<class>/<id>/end`` pair, labels the samples it covers.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.errors import DataError
+from vaxis.safe_pickle import load_array
+
+#: FACED's class of each of its 28 clips (mirrors vaxis.offline.corpus.base, which the live
+#: path does not import).
+FACED_CLASSES = ("anger", "disgust", "fear", "sadness", "neutral",
+                 "amusement", "inspiration", "joy", "tenderness")  # fmt: skip
+FACED_CLIP_LABELS = np.repeat(np.arange(9), (3, 3, 3, 3, 4, 3, 3, 3, 3))
+_STIM = re.compile(r"^stim/([^/]+)/([^/]+)/(start|end)$")
+
+
+def read_faced_subject(path: Path, sfreq: float = 250.0):
+    """A FACED subject file as a continuous Raw with one annotation per clip."""
+    import mne
+
+    clips = load_array(path)
+    if clips.ndim != 3 or clips.shape[:2] != (28, len(FACED_CHANNELS)):
+        raise DataError(f"{path}: expected (28, 32, samples) FACED clips, got {clips.shape}")
+    n = clips.shape[2]
+    data = np.ascontiguousarray(clips.transpose(1, 0, 2)).reshape(len(FACED_CHANNELS), -1)
+    raw = mne.io.RawArray(data * 1e-6, mne.create_info(list(FACED_CHANNELS), sfreq, "eeg"),
+                          verbose=False)  # fmt: skip
+    onsets = np.arange(28) * n / sfreq
+    names = [f"stim/{FACED_CLASSES[c]}/{i + 1}" for i, c in enumerate(FACED_CLIP_LABELS)]
+    raw.set_annotations(mne.Annotations(onsets, n / sfreq, names))
+    return raw
+
+
+def read_xdf(path: Path):
+    """The EEG stream of an XDF file as a Raw; string marker streams as annotations."""
+    import mne
+    import pyxdf
+
+    streams, _ = pyxdf.load_xdf(str(path))
+    numeric = [s for s in streams if s["info"]["channel_format"][0] != "string"
+               and float(s["info"]["nominal_srate"][0]) > 0]  # fmt: skip
+    eeg = [s for s in numeric if s["info"]["type"][0].lower() == "eeg"] or numeric
+    if not eeg:
+        raise DataError(f"{path}: no regular numeric (EEG) stream in the XDF file")
+    stream = eeg[0]
+    info = stream["info"]
+    sfreq = float(info["nominal_srate"][0])
+    n_ch = int(info["channel_count"][0])
+    try:
+        channels = info["desc"][0]["channels"][0]["channel"]
+        names = [c["label"][0] for c in channels]
+        units = [(c.get("unit") or [""])[0].lower() for c in channels]
+    except (KeyError, IndexError, TypeError):
+        names, units = [f"EEG{i + 1}" for i in range(n_ch)], [""] * n_ch
+    scale = np.array([1.0 if u in ("v", "volts", "volt") else 1e-6 for u in units])
+    data = np.asarray(stream["time_series"], dtype=np.float64).T * scale[:, None]
+    raw = mne.io.RawArray(data, mne.create_info(names, sfreq, "eeg"), verbose=False)
+    t0 = stream["time_stamps"][0]
+    onsets, descriptions = [], []
+    for s in streams:
+        if s["info"]["channel_format"][0] == "string":
+            for stamp, value in zip(s["time_stamps"], s["time_series"], strict=False):
+                if stamp >= t0:
+                    onsets.append(stamp - t0)
+                    descriptions.append(str(value[0]))
+    if onsets:
+        raw.set_annotations(mne.Annotations(onsets, 0.0, descriptions))
+    return raw
+
+
+def read_recording(path: str | Path):
+    """Read a recording for replay (see module docstring)."""
+    import mne
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    name = path.name.lower()
+    if name.endswith(".pkl"):
+        return read_faced_subject(path)
+    if name.endswith((".xdf", ".xdfz")):
+        return read_xdf(path)
+    try:
+        return mne.io.read_raw(path, preload=True, verbose=False)
+    except (ValueError, OSError, RuntimeError) as err:
+        raise DataError(f"{path}: not a recording MNE can read ({err})") from None
+
+
+def label_track(raw, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: the class index and the stimulus number (both -1 where no stimulus of a
+    known class is shown). Two clips of one class are two stimuli."""
+    track = np.full(raw.n_times, -1, dtype=np.int64)
+    stimulus = np.full(raw.n_times, -1, dtype=np.int64)
+    index = {c.lower(): i for i, c in enumerate(classes)}
+    open_at: dict[tuple[str, str], float] = {}
+    spans: list[tuple[float, float, int]] = []
+    for ann in raw.annotations:
+        text = str(ann["description"]).strip()
+        onset = float(ann["onset"]) - raw.first_time
+        match = _STIM.match(text)
+        if match:
+            cls, ident, edge = match.groups()
+            if edge == "start":
+                open_at[(cls, ident)] = onset
+            elif (cls, ident) in open_at and cls.lower() in index:
+                spans.append((open_at.pop((cls, ident)), onset, index[cls.lower()]))
+            continue
+        parts = text.split("/")
+        cls = parts[1] if len(parts) >= 2 and parts[0] == "stim" else text
+        if cls.lower() in index and float(ann["duration"]) > 0:
+            spans.append((onset, onset + float(ann["duration"]), index[cls.lower()]))
+    sfreq = raw.info["sfreq"]
+    for number, (start, stop, label) in enumerate(spans):
+        covered = slice(int(round(start * sfreq)), int(round(stop * sfreq)))
+        track[covered] = label
+        stimulus[covered] = number
+    return track, stimulus
