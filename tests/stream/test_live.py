@@ -15,17 +15,17 @@ import pytest
 import zmq
 
 from tests.bundles import write_linear_bundle
-from vaxis.decoder.channels import FACED_EEG_CHANNELS
+from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.errors import StreamError
-from vaxis.stream.loop import LiveConfig, LiveLoop
+from vaxis.stream.loop import LiveConfig, LiveLoop, run_live_many
 from vaxis.stream.messages import PREDICTION_SCHEMA, decode
 from vaxis.stream.windows import Windower
 
 FS = 250.0
 
 
-def make_outlet(name, channels=FACED_EEG_CHANNELS, unit="microvolts", source_id=None):
-    info = pylsl.StreamInfo(name, "EEG", len(channels), FS, "float32", source_id or name)
+def make_outlet(name, channels=FACED_CHANNELS, unit="microvolts", source_id=None, fs=FS):
+    info = pylsl.StreamInfo(name, "EEG", len(channels), fs, "float32", source_id or "")
     chans = info.desc().append_child("channels")
     for label in channels:
         ch = chans.append_child("channel")
@@ -37,26 +37,26 @@ def make_outlet(name, channels=FACED_EEG_CHANNELS, unit="microvolts", source_id=
 class Pusher(threading.Thread):
     """Pushes noise EEG (10 samples per chunk, explicit timestamps) faster than real time."""
 
-    def __init__(self, outlet, seconds, speed=4.0, nan_at=None, jump_at=None, n_ch=30):
+    def __init__(self, outlet, seconds, speed=4.0, nan_at=None, jump_at=None, n_ch=32, fs=FS):
         super().__init__(daemon=True)
-        self.outlet, self.seconds, self.speed = outlet, seconds, speed
+        self.outlet, self.seconds, self.speed, self.fs = outlet, seconds, speed, fs
         self.nan_at, self.jump_at, self.n_ch = nan_at, jump_at, n_ch
         self.done = threading.Event()
 
     def run(self):
         rng = np.random.default_rng(0)
         t0 = pylsl.local_clock()
-        n_chunks = int(self.seconds * FS / 10)
+        n_chunks = int(self.seconds * self.fs / 10)
         for i in range(n_chunks):
             chunk = rng.normal(0, 10, (10, self.n_ch)).astype(np.float32)
-            t = i * 10 / FS
+            t = i * 10 / self.fs
             if self.nan_at is not None and self.nan_at <= t < self.nan_at + 0.2:
                 chunk[:, 3] = np.nan
             if self.jump_at is not None and t >= self.jump_at:
                 t += 2.0  # two seconds of samples lost
-            stamps = t0 + t + np.arange(10) / FS
+            stamps = t0 + t + np.arange(10) / self.fs
             self.outlet.push_chunk(chunk.tolist(), stamps.tolist())
-            time.sleep(10 / FS / self.speed)
+            time.sleep(10 / self.fs / self.speed)
         self.done.set()
 
 
@@ -178,12 +178,12 @@ def test_missing_channels_fail_clearly(bundle):
 def test_aliases_and_volts_are_honoured(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     renamed = tuple({"T7": "T3", "T8": "T4", "P7": "T5", "P8": "T6"}.get(c, c).upper()
-                    for c in FACED_EEG_CHANNELS) + ("EXG1",)  # fmt: skip
+                    for c in FACED_CHANNELS) + ("EXG1",)  # fmt: skip
     outlet = make_outlet(name, channels=renamed, unit="volts")
     loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None))
     loop.connect(timeout=3)
-    assert loop.inlet.scale[0, 0] == 1e6 and loop.inlet.picks.size == 30
-    outlet.push_chunk(np.full((10, 31), 2e-6, np.float32).tolist())
+    assert loop.inlet.scale[0, 0] == 1e6 and loop.inlet.picks.size == 32
+    outlet.push_chunk(np.full((10, 33), 2e-6, np.float32).tolist())
     time.sleep(0.2)
     data, _ = loop.inlet.pull()
     np.testing.assert_allclose(data, 2.0, rtol=1e-5)  # microvolts
@@ -295,3 +295,83 @@ def test_live_modules_never_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ}, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_faster_stream_is_resampled_to_the_bundle_rate(bundle):
+    name = f"eeg-{uuid.uuid4().hex[:8]}"
+    outlet = make_outlet(name, fs=500.0)
+    seen = []
+    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None), on_prediction=seen.append)
+    stop, thread = run_in_thread(loop)
+    assert loop.inlet.sfreq == 500.0 and loop.resample is not None
+    pusher = Pusher(outlet, seconds=3, fs=500.0)
+    pusher.start()
+    pusher.done.wait(10)
+    time.sleep(0.5)
+    stop.set()
+    thread.join(5)
+    # Windows are cut at the stream's rate: 500 samples, and the bundle's hop of 62 samples
+    # at 250 Hz (0.248 s) is 124 samples at 500 Hz.
+    assert len(seen) == 1 + (1500 - 500) // 124
+    assert abs(seen[0]["t_end"] - seen[0]["t_start"] - 499 / 500) < 1e-6
+    np.testing.assert_allclose(np.diff([m["t_end"] for m in seen]), 0.248, atol=1e-6)
+    assert all(m["valid"] for m in seen)
+
+
+def test_a_source_without_id_that_vanishes_is_found_again(bundle):
+    """liblsl cannot recover such a source: mne-lsl drops the connection (LostError)."""
+    name = f"eeg-{uuid.uuid4().hex[:8]}"
+    states, seen = [], []
+    config = LiveConfig(bundle, stream=name, zmq=None, stale_s=2.0, status_every=0.2)
+    loop = LiveLoop(config, seen.append, lambda m: states.append(m["state"]))
+    outlet = make_outlet(name)
+    stop, thread = run_in_thread(loop)
+    first = Pusher(outlet, seconds=2)
+    first.start()
+    first.done.wait(10)
+    time.sleep(0.3)
+    before = len(seen)
+    first.outlet = outlet = None
+    deadline = time.time() + 5
+    while "disconnected" not in states and time.time() < deadline:
+        time.sleep(0.01)
+    assert "disconnected" in states
+    outlet = make_outlet(name)
+    deadline = time.time() + 10
+    while loop.state != "connected" and time.time() < deadline:
+        time.sleep(0.01)
+    second = Pusher(outlet, seconds=2)
+    second.start()
+    second.done.wait(10)
+    time.sleep(0.5)
+    stop.set()
+    thread.join(5)
+    assert before == 5 and len(seen) == before + 5
+    assert loop.summary.reconnects == 1 and states[-1] == "stopped"
+
+
+def test_one_process_decodes_several_streams(tmp_path, bundle):
+    names = [f"eeg-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    outlets = [make_outlet(n) for n in names]
+    address = f"inproc://{names[0]}"
+    sub = subscriber(address, b"vaxis.prediction")
+    configs = [LiveConfig(bundle, stream=n, zmq=address) for n in names]
+    stop = threading.Event()
+    result = {}
+    thread = threading.Thread(
+        target=lambda: result.update(summaries=run_live_many(configs, stop)), daemon=True
+    )
+    thread.start()
+    time.sleep(2.5)  # the three inlets connect one after the other
+    pushers = [Pusher(o, seconds=2) for o in outlets]
+    for p in pushers:
+        p.start()
+    for p in pushers:
+        p.done.wait(10)
+    time.sleep(0.5)
+    stop.set()
+    thread.join(5)
+    got = [m for _, m in drain(sub)]
+    per_stream = {n: [m for m in got if m["stream"] == n] for n in names}
+    assert [len(v) for v in per_stream.values()] == [5, 5, 5]
+    assert [s.windows for s in result["summaries"]] == [5, 5, 5]

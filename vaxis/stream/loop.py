@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,7 +171,10 @@ class LiveLoop:
         # A window spanning a gap goes in as NaN: the decoder then marks it invalid with NaN
         # outputs and keeps it out of the running statistics; its reason is replaced below.
         batch[gaps] = np.nan
-        predictions = self.decoder.decode(batch)
+        with warnings.catch_warnings():
+            # numpy warns about all-NaN channels, which is exactly what a gap window holds.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            predictions = self.decoder.decode(batch)
         for i, window in enumerate(windows):
             valid, reason = bool(predictions.valid[i]), predictions.reasons[i]
             if window.gap:
@@ -296,12 +300,11 @@ class LiveLoop:
         if self.windower:
             self.summary.gaps += self.windower.gaps
             self.windower = None
+        self.publish_status()
         self.summary.dropped = self.zmq.dropped if self.zmq else 0
         self.summary.sent = self.zmq.sent if self.zmq else 0
-        if self.zmq:
-            self.zmq.send(messages.STATUS_TOPIC, self.status())
-            if self.owns_zmq:
-                self.zmq.close()
+        if self.zmq and self.owns_zmq:
+            self.zmq.close()
         if self.lsl:
             self.lsl.close()
         self.inlet.disconnect()
