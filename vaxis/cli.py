@@ -365,6 +365,21 @@ def replay(
 # -- demo command (issue 8) --
 
 
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option(help="Directory for everything the demo writes.")] = Path(
+        "demo_out"
+    ),
+    subjects: Annotated[int, typer.Option(help="Synthetic subjects.")] = 12,
+    seconds: Annotated[int, typer.Option(help="Seconds per clip.")] = 20,
+    dashboard: Annotated[bool, typer.Option(help="Show the live dashboard.")] = True,
+) -> None:
+    """The whole story on synthetic data: corpus, V-axis, training, real-time replay."""
+    from vaxis.demo import run_demo
+
+    run_demo(out, subjects=subjects, seconds=seconds, dashboard=dashboard)
+
+
 def main() -> None:
     """Entry point: run the app; a user error prints one line and exits 1."""
     try:
