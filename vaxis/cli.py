@@ -258,13 +258,16 @@ def study(
     label = "SYNTHETIC " if summary["data"]["synthetic"] else ""
     console.print(f"wrote the {label}study report to {out}/report.md and {out}/summary.json")
 
+
 # -- live command (issue 6) --
 
 
 @app.command("live")
 def live(
     bundle: Annotated[Path, typer.Option(help="Bundle directory (model.onnx + bundle.json).")],
-    stream: Annotated[str | None, typer.Option(help="LSL stream name.")] = None,
+    stream: Annotated[
+        list[str] | None, typer.Option(help="LSL stream name; repeat to decode several.")
+    ] = None,
     type: Annotated[str | None, typer.Option("--type", help="LSL stream type.")] = None,
     source_id: Annotated[str | None, typer.Option(help="LSL source id.")] = None,
     profile: Annotated[Path | None, typer.Option(help="Participant profile directory.")] = None,
@@ -280,31 +283,49 @@ def live(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to find the stream.")] = 10.0,
 ) -> None:
-    """Decode an EEG stream live: LSL in, predictions out over ZeroMQ (and LSL)."""
+    """Decode EEG streams live: LSL in, predictions out over ZeroMQ (and LSL)."""
     import signal
     import threading
 
-    from vaxis.stream.dashboard import Dashboard, log_line
-    from vaxis.stream.loop import LiveConfig, LiveLoop
+    import mne_lsl
 
-    config = LiveConfig(bundle, stream, type, source_id, profile, zmq or None, lsl_out,
-                        window, hop, duration, connect_timeout)  # fmt: skip
+    from vaxis.decoder.bundle import load_bundle
+    from vaxis.stream.dashboard import Dashboard, log_line
+    from vaxis.stream.loop import LiveConfig, run_live_many
+
+    names = stream or [None]
+    several = len(names) > 1
+    configs = [
+        LiveConfig(bundle, name, type, source_id, profile, zmq or None,
+                   f"{lsl_out}-{name}" if lsl_out and several else lsl_out,
+                   window, hop, duration, connect_timeout)
+        for name in names
+    ]  # fmt: skip
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    # A lost stream is reported in our status messages; mne-lsl's traceback would only alarm.
+    mne_lsl.set_log_level("CRITICAL")
     out = Console()
     if dashboard:
-        loop = LiveLoop(config)
-        with Dashboard(loop.bundle.classes, console=out) as board:
-            loop.on_prediction, loop.on_status = board.on_prediction, board.on_status
-            summary = loop.run(stop)
+        with Dashboard(load_bundle(bundle).classes, console=out) as board:
+            summaries = run_live_many(configs, stop, board.on_prediction, board.on_status)
     else:
-        loop = LiveLoop(config, on_prediction=lambda m: out.print(log_line(m), highlight=False),
-                        on_status=lambda m: console.print(f"status: {m['state']}, "
-                                                          f"{m['counters']}", highlight=False))
-        summary = loop.run(stop)
-    console.print(f"stopped: {summary.windows} windows, {summary.invalid} invalid, "
-                  f"{summary.dropped} dropped, latency {summary.percentiles()} ms")
+        summaries = run_live_many(
+            configs,
+            stop,
+            on_prediction=lambda m: out.print(log_line(m), highlight=False),
+            on_status=lambda m: console.print(
+                f"status {m['stream']}: {m['state']}, {m['counters']}", highlight=False
+            ),
+        )
+    for config, summary in zip(configs, summaries, strict=True):
+        console.print(
+            f"stopped {config.stream or config.stype or config.source_id}: {summary.windows} "
+            f"windows, {summary.invalid} invalid, {summary.dropped} dropped, "
+            f"latency {summary.percentiles()} ms"
+        )
+
 
 # -- replay and calibrate commands (issue 7) --
 
@@ -361,6 +382,7 @@ def replay(
         console.print(f"wrote {out}")
     if plot:
         rp.plot_trace(result, meta.valence_positions, plot)
+
 
 # -- demo command (issue 8) --
 

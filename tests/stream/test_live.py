@@ -205,7 +205,7 @@ def test_stream_loss_and_return_without_restart(bundle):
     before = len(seen)
     first.outlet = outlet = None  # the outlet goes away
     time.sleep(1.5)
-    assert "disconnected" in states
+    assert "stalled" in states  # liblsl may yet recover a source with an id: kept open
     outlet = make_outlet(name, source_id="second")  # a new source with the same name
     deadline = time.time() + 10
     while loop.state != "connected" and time.time() < deadline:
@@ -217,7 +217,7 @@ def test_stream_loss_and_return_without_restart(bundle):
     stop.set()
     thread.join(5)
     assert before >= 4 and len(seen) > before + 3
-    assert loop.summary.reconnects >= 1
+    assert loop.summary.reconnects >= 1 and "disconnected" in states
 
 
 def test_a_subscriber_that_never_reads_does_not_stall_decoding(bundle):
@@ -362,7 +362,7 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
         target=lambda: result.update(summaries=run_live_many(configs, stop)), daemon=True
     )
     thread.start()
-    time.sleep(2.5)  # the three inlets connect one after the other
+    time.sleep(2.5)  # connected, then stalled: nothing is pushed yet
     pushers = [Pusher(o, seconds=2) for o in outlets]
     for p in pushers:
         p.start()
@@ -375,3 +375,5 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
     per_stream = {n: [m for m in got if m["stream"] == n] for n in names}
     assert [len(v) for v in per_stream.values()] == [5, 5, 5]
     assert [s.windows for s in result["summaries"]] == [5, 5, 5]
+    # A silent source stays connected (stalled) and resumes without reconnecting.
+    assert [s.reconnects for s in result["summaries"]] == [0, 0, 0]

@@ -118,6 +118,13 @@ class EegInlet:
             raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
         return self
 
+    def others(self, timeout: float = 0.5) -> list[str]:
+        """Uids of other live sources answering the query (not this one, none given up)."""
+        from mne_lsl.lsl import resolve_streams
+
+        found = resolve_streams(timeout=timeout, **self.query)
+        return [i.uid for i in found if i.uid != self.uid and i.uid not in self.dead]
+
     def pull(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps.
 

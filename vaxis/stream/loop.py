@@ -3,8 +3,11 @@
 It reads as a chain of small steps, each with one job: the inlet hands over new samples,
 the windower cuts hop-aligned windows on sample counts, the decoder (onnxruntime) predicts,
 the publishers send. Everything is timed on the LSL clock. A stream that stops delivering
-is reported and resolved again, in a background thread so other streams decoded by the
-same process carry on, until it (or a new source with the same name) returns.
+is reported ``stalled``; the connection is kept (liblsl recovers a source that has a source
+id) while a background thread looks for another source answering the same query. A source
+that is gone for good, or replaced, is reported ``disconnected`` and resolved again in the
+background, so other streams decoded by the same process carry on, until it (or a new source
+with the same name) returns.
 
 :func:`run_live` decodes one stream; :func:`run_live_many` decodes several in one thread
 of one process, sharing one ZeroMQ publisher.
@@ -17,6 +20,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -140,6 +144,8 @@ class LiveLoop:
         self.sfreq_effective = 0.0
         self.last_prediction: dict | None = None
         self._resolver: threading.Thread | None = None
+        self._search: threading.Thread | None = None
+        self._replacement = False
         self._closed = False
         #: The first sample received and its LSL time: replay uses it to place windows in
         #: the file it plays.
@@ -232,7 +238,7 @@ class LiveLoop:
     def step(self) -> None:
         """One pass: (re)connect if needed, pull, decode, report."""
         now = self.clock()
-        if self.state != "connected":
+        if self.state not in ("connected", "stalled"):
             self.resolve(now)
         elif (pulled := self.inlet.pull()) is None:
             self.lost()
@@ -240,6 +246,9 @@ class LiveLoop:
             data, stamps = pulled
             if stamps.size:
                 pulled_at = self.clock()
+                if self.state == "stalled":  # the source delivers again
+                    self.state = "connected"
+                    self.publish_status()
                 if self.first is None:
                     self.first = (data[:, 0].copy(), float(stamps[0]))
                 self._last_data = pulled_at
@@ -249,13 +258,35 @@ class LiveLoop:
                 if windows:
                     self.decode(windows, pulled_at)
             elif now - self._last_data > self.config.stale_s:
-                self.lost()
+                self.stalled(now)
         if now - self._last_status >= self.config.status_every:
             elapsed = now - self._last_status if self._last_status else self.config.status_every
             self.sfreq_effective = self._samples_since_status / elapsed
             self._samples_since_status = 0
             self._last_status = now
             self.publish_status()
+
+    def stalled(self, now: float) -> None:
+        """No samples for ``stale_s``: report it and keep the connection (liblsl recovers a
+        source with a source id by itself), while looking in the background for another
+        source answering the same query; switch to it if one appears."""
+        if self.state == "connected":
+            self.state = "stalled"
+            self.publish_status()
+        if self._search is None:
+            if now - self._last_try >= 0.5:
+                self._last_try = now
+                self._search = threading.Thread(target=self._look_for_replacement,
+                                                daemon=True, name="vaxis-lsl-search")  # fmt: skip
+                self._search.start()
+        elif not self._search.is_alive():
+            self._search = None
+            if self._replacement:
+                self._replacement = False
+                self.lost()
+
+    def _look_for_replacement(self) -> None:
+        self._replacement = bool(self.inlet.others(timeout=0.5))
 
     def resolve(self, now: float) -> None:
         """Look for the stream again in a background thread; adopt it once found."""
@@ -330,8 +361,11 @@ def run_loops(
     """
     stop = stop or threading.Event()
     try:
-        for loop in loops:
-            loop.connect(loop.config.connect_timeout)
+        # Opening an inlet waits about a second on liblsl's time correction: open them all
+        # at once. The first failure (a stream not found, channels missing) is raised.
+        with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
+            for done in [pool.submit(loop.connect, loop.config.connect_timeout) for loop in loops]:
+                done.result()
         start = time.monotonic()
         while not stop.is_set():
             if duration and time.monotonic() - start >= duration:

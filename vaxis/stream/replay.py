@@ -106,7 +106,7 @@ def replay_realtime(
     stop = threading.Event()
 
     def status(message: dict) -> None:
-        if message["state"] == "disconnected":
+        if message["state"] in ("stalled", "disconnected"):
             stop.set()  # the player reached the end of the file
         if on_status:
             on_status(message)
