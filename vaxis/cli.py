@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from vaxis.errors import VaxisError
+from vaxis.errors import StreamError, VaxisError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 data_app = typer.Typer(no_args_is_help=True, help="Corpora: synthesise and inspect.")
@@ -382,6 +382,58 @@ def replay(
         console.print(f"wrote {out}")
     if plot:
         rp.plot_trace(result, meta.valence_positions, plot)
+
+
+@app.command("calibrate")
+def calibrate(
+    bundle: Annotated[Path, typer.Option(help="Bundle directory.")],
+    participant: Annotated[str, typer.Option(help="Participant id.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Profile directory (profiles/ID/).")],
+    stream: Annotated[str | None, typer.Option(help="EEG LSL stream name.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="EEG LSL stream type.")] = None,
+    source_id: Annotated[str | None, typer.Option(help="EEG LSL source id.")] = None,
+    markers: Annotated[str | None, typer.Option(help="LSL marker stream name.")] = None,
+    protocol: Annotated[
+        Path | None, typer.Option(help="Protocol JSON: vaxis sends the markers itself.")
+    ] = None,
+    recording: Annotated[
+        Path | None, typer.Option(help="Adapt from this recording instead of recording one.")
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop recording after S seconds.")] = None,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to find the streams.")] = 10.0,
+) -> None:
+    """Record a calibration session (EEG + markers over LSL) and write a participant profile."""
+    import signal
+    import threading
+
+    from vaxis.calibration.session import CalibrationConfig
+    from vaxis.calibration.session import calibrate as run
+
+    if recording is None and not (stream or type or source_id):
+        raise StreamError("say which EEG stream to record: --stream NAME, --type or --source-id")
+    config = CalibrationConfig(bundle, participant, out, stream, type, source_id, markers,
+                               protocol, duration, connect_timeout)  # fmt: skip
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    profile, path = run(config, stop, lambda line: console.print(line, highlight=False),
+                        recording)  # fmt: skip
+    m = profile.metrics
+    tag = "SYNTHETIC bundle: " if profile.synthetic else ""
+
+    def fmt(x):
+        return "n/a" if x is None else f"{x:.3f}"
+
+    console.print(f"recording: {path}")
+    if "after" in m:
+        console.print(
+            f"{tag}held-out balanced accuracy (chance {fmt(m['chance'])}, "
+            f"{m['held_out_windows']} windows): no adaptation {fmt(m['before_prior'])}, "
+            f"running statistics {fmt(m['before_running'])}, profile {fmt(m['after'])}"
+        )
+    else:
+        console.print(f"not scored: {m.get('note')}")
+    console.print(f"wrote profile {out} (vaxis live/replay --profile {out})")
 
 
 # -- demo command (issue 8) --

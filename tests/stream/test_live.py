@@ -288,6 +288,7 @@ def test_sigterm_stops_vaxis_live_cleanly(bundle):
 def test_live_modules_never_import_torch():
     code = (
         "import sys; import vaxis.stream.loop, vaxis.stream.dashboard, vaxis.decoder.profile, "
+        "vaxis.calibration.session, "
         "vaxis.cli; from vaxis.cli import live; "
         "bad = [m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"

@@ -1,7 +1,8 @@
 """Recordings for replay, all read into one MNE ``Raw`` (volts, annotations as labels).
 
-- anything MNE reads: FIF (including vaxis calibration recordings), EDF, BDF, BrainVision,
-  EEGLAB (``mne.io.read_raw``);
+- anything MNE reads: FIF, EDF, BDF, BrainVision, EEGLAB (``mne.io.read_raw``); a vaxis
+  calibration recording is a FIF whose annotations, while the session runs or when it was
+  killed, sit beside it in ``<stem>_annot.txt`` (read when the FIF holds none);
 - XDF (pyxdf): the first stream of type ``EEG`` (else the first numeric regular stream);
   string marker streams become annotations;
 - a FACED ``Processed_data`` subject file (``subNNN.pkl``, read with the numpy-only loader):
@@ -15,6 +16,7 @@ description is a class name, or the marker vocabulary's ``stim/<class>/<id>/star
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -97,10 +99,33 @@ def read_recording(path: str | Path):
         return read_faced_subject(path)
     if name.endswith((".xdf", ".xdfz")):
         return read_xdf(path)
-    try:
-        return mne.io.read_raw(path, preload=True, verbose=False)
-    except (ValueError, OSError, RuntimeError) as err:
-        raise DataError(f"{path}: not a recording MNE can read ({err})") from None
+    with warnings.catch_warnings():
+        # A calibration session that was killed leaves a FIF without its closing tags: MNE
+        # warns about them and reads everything written before.
+        warnings.filterwarnings("ignore", message=".*Invalid tag.*")
+        try:
+            raw = mne.io.read_raw(path, preload=True, verbose=False)
+        except (ValueError, OSError, RuntimeError) as err:
+            raise DataError(f"{path}: not a recording MNE can read ({err})") from None
+    sidecar = annot_path(path)
+    if not len(raw.annotations) and sidecar.exists():
+        raw.set_annotations(mne.read_annotations(sidecar))
+    return raw
+
+
+def _stem(fif: Path) -> str:
+    return re.sub(r"([_-](raw|eeg))?\.fif$", "", fif.name)
+
+
+def annot_path(fif: Path) -> Path:
+    """The annotation file a calibration session writes beside its FIF recording
+    (``x_raw.fif`` → ``x_annot.txt``)."""
+    return fif.with_name(f"{_stem(fif)}_annot.txt")
+
+
+def markers_path(fif: Path) -> Path:
+    """The log of every marker a calibration session received (``x_markers.tsv``)."""
+    return fif.with_name(f"{_stem(fif)}_markers.tsv")
 
 
 def label_track(raw, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,111 @@
+"""The calibration marker vocabulary, and a string marker stream over LSL.
+
+Experiment software (PsychoPy, for example) sends one string per event on an LSL stream of
+type ``Markers`` (irregular rate, one ``string`` channel), timestamped when the event
+happened. vaxis understands:
+
+``baseline/start``, ``baseline/end``
+    A resting baseline (eyes open, fixation).
+``stim/<class>/<id>/start``, ``stim/<class>/<id>/end``
+    One stimulus of one of the bundle's classes (``stim/joy/3/start``); ``id`` tells two
+    stimuli of a class apart and pairs a start with its end.
+``session/end``
+    The session is over: recording stops and adaptation begins.
+
+Any other marker is recorded (annotation and marker log) and otherwise ignored; a ``stim``
+marker naming a class the bundle does not know is refused with a warning in the log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vaxis.errors import StreamError
+
+_PATTERNS = {
+    "baseline": re.compile(r"^baseline/(start|end)$"),
+    "stim": re.compile(r"^stim/([^/\s]+)/([^/\s]+)/(start|end)$"),
+    "session": re.compile(r"^session/end$"),
+}
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One parsed marker: ``kind`` is ``baseline``, ``stim``, ``session`` or ``other``."""
+
+    text: str
+    kind: str
+    edge: str | None = None
+    cls: str | None = None
+    ident: str | None = None
+
+    @property
+    def segment(self) -> str | None:
+        """The annotation name of the segment this marker opens or closes."""
+        if self.kind == "baseline":
+            return "baseline"
+        if self.kind == "stim":
+            return f"stim/{self.cls}/{self.ident}"
+        return None
+
+
+def parse_marker(text: str) -> Marker:
+    """Parse one marker string of the vocabulary above (anything else is ``other``)."""
+    text = text.strip()
+    if m := _PATTERNS["baseline"].match(text):
+        return Marker(text, "baseline", m.group(1))
+    if m := _PATTERNS["stim"].match(text):
+        cls, ident, edge = m.groups()
+        return Marker(text, "stim", edge, cls.lower(), ident)
+    if _PATTERNS["session"].match(text):
+        return Marker(text, "session", "end")
+    return Marker(text, "other")
+
+
+class MarkerInlet:
+    """Pull string markers, timestamped on the local LSL clock, from a ``Markers`` stream."""
+
+    def __init__(self, name: str, timeout: float = 10.0):
+        import pylsl
+
+        found = pylsl.resolve_byprop("name", name, 1, timeout)
+        if not found:
+            raise StreamError(f"no LSL marker stream named {name!r} found within {timeout:g} s")
+        info = found[0]
+        if info.channel_format() != pylsl.cf_string:
+            raise StreamError(f"LSL stream {name!r} is not a string marker stream")
+        self.name = name
+        self.inlet = pylsl.StreamInlet(
+            info, max_buflen=3600, processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter
+        )
+        self.inlet.open_stream(timeout)
+
+    def pull(self) -> list[tuple[float, str]]:
+        """Markers that arrived since the last call: ``(lsl_time, text)``."""
+        values, stamps = self.inlet.pull_chunk(timeout=0.0)
+        return [(float(t), str(v[0])) for v, t in zip(values, stamps, strict=True)]
+
+    def close(self) -> None:
+        self.inlet.close_stream()
+
+
+class MarkerOutlet:
+    """A string marker stream, as experiment software would create one."""
+
+    def __init__(self, name: str, source_id: str | None = None):
+        import pylsl
+
+        info = pylsl.StreamInfo(name, "Markers", 1, pylsl.IRREGULAR_RATE, pylsl.cf_string,
+                                source_id or name)  # fmt: skip
+        self.outlet = pylsl.StreamOutlet(info)
+        self.clock = pylsl.local_clock
+
+    def push(self, text: str, timestamp: float | None = None) -> float:
+        """Send one marker stamped ``timestamp`` (now when omitted); return the stamp."""
+        stamp = self.clock() if timestamp is None else timestamp
+        self.outlet.push_sample([text], stamp)
+        return stamp
+
+    def have_consumers(self) -> bool:
+        return self.outlet.have_consumers()
