@@ -8,8 +8,7 @@ and the sweep's time is extrapolated by waves: ``ceil(n_tasks / n_jobs) * wall p
 ``--full`` runs the whole sweep instead. The JSON says which was done.
 
 The corpus is ``write_synthetic_faced(fmt="de")`` and the classifiers are the train zoo's
-band-feature models; where those modules are missing (they were being written while this
-benchmark was), a stand-in is used and named in the JSON.
+band-feature models, as ``vaxis study`` runs them.
 
 Usage: ``python bench/study.py [--subjects 123] [--n-jobs 2] [--sample 4] [--full]``
 """
