@@ -53,7 +53,7 @@ def _bundle(tmp: Path) -> Path:
     planted = AxisFile(positions=dict(VALENCE), model="planted-synthetic", layer=0,
                        pooling="mean", sentences_sha256="none")  # fmt: skip
     axis = save_axis(planted, tmp / "axis.json")
-    config = TrainConfig.quick(members=5, pool=8, diversity_weight=1.0)
+    config = TrainConfig.quick(members=5, min_members=5, pool=8)
     return train_bundle(corpus, axis, tmp / "bundle", config, progress=False)["bundle"]
 
 

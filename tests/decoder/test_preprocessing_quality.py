@@ -1,4 +1,5 @@
 import numpy as np
+from scipy import signal
 
 from vaxis.decoder.preprocessing import preprocess
 from vaxis.decoder.quality import QualityLimits, check_windows
@@ -13,6 +14,10 @@ def test_average_reference_and_linear_detrend():
     np.testing.assert_allclose(out.sum(axis=1), 0.0, atol=1e-3)
     slope = np.polyfit(t, out[0, 0], 1)[0]
     assert abs(slope) < 1e-3
+    # The closed form equals scipy's least-squares line removal.
+    referenced = (x - x.mean(axis=1, keepdims=True)).astype(np.float32)
+    expected = signal.detrend(referenced, axis=-1, type="linear")
+    np.testing.assert_allclose(out, expected, atol=2e-5)
 
 
 def test_no_reference_keeps_channel_differences():

@@ -165,6 +165,9 @@ def test_greedy_selection_prefers_diverse_residuals():
     selected, trace = greedy_select(pool, y, max_members=4, diversity_weight=0.05)
     assert selected[0] == 0 and set(selected[1:]) == {4, 5, 6}
     assert trace[-1]["val_balanced_accuracy"] > trace[0]["val_balanced_accuracy"] + 0.05
+    # Adding a copy no longer helps: the selection stops at 4 unless told to keep 6.
+    assert len(greedy_select(pool, y, max_members=6)[0]) == 4
+    assert len(greedy_select(pool, y, max_members=6, min_members=6)[0]) == 6
 
 
 def test_paired_wilcoxon():

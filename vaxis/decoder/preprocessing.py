@@ -9,7 +9,6 @@ feature step; the raw-window members learn their own filters.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 
 def preprocess(windows: np.ndarray, reference: str = "average", detrend: str = "linear"):
@@ -32,6 +31,21 @@ def preprocess(windows: np.ndarray, reference: str = "average", detrend: str = "
         out = out - out.mean(axis=-2, keepdims=True)
     elif reference != "none":
         raise ValueError(f"unknown reference {reference!r}")
-    if detrend != "none":
-        out = signal.detrend(out, axis=-1, type=detrend, overwrite_data=reference == "average")
+    if detrend == "linear":
+        out = _remove_line(out)
+    elif detrend == "constant":
+        out = out - out.mean(axis=-1, keepdims=True)
+    elif detrend != "none":
+        raise ValueError(f"unknown detrend {detrend!r}")
     return out.astype(np.float32, copy=False)
+
+
+def _remove_line(x: np.ndarray) -> np.ndarray:
+    """Subtract each channel's least-squares line, in closed form: with centred sample
+    times the intercept is the mean and the slope ``<x, t> / <t, t>`` (what
+    ``scipy.signal.detrend(type="linear")`` computes with a general solver, 4x slower
+    on a live window)."""
+    n = x.shape[-1]
+    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    slope = (x @ t.astype(x.dtype)) / float(t @ t)
+    return x - x.mean(axis=-1, keepdims=True) - slope[..., None] * t.astype(x.dtype)

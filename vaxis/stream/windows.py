@@ -39,6 +39,19 @@ class Windower:
         self.jumps = np.empty(0, dtype=bool)
         self.gaps = 0
 
+    def _next_end(self, first: int) -> int:
+        """The first window end (exclusive sample count) after ``first`` samples."""
+        end = max(self.window, first + 1)
+        offset = (end - self.window) % self.hop
+        return end + (self.hop - offset if offset else 0)
+
+    def due(self) -> float | None:
+        """LSL time at which the next window's last sample is expected, from the last
+        timestamp and the nominal rate; ``None`` before the first sample."""
+        if not self.stamps.size:
+            return None
+        return float(self.stamps[-1]) + (self._next_end(self.total) - self.total) / self.sfreq
+
     def push(self, data: np.ndarray, stamps: np.ndarray) -> list[Window]:
         """Add samples (n_channels, n) with their timestamps; return completed windows."""
         n = stamps.size
@@ -57,10 +70,7 @@ class Windower:
         first, self.total = self.total, self.total + n
         windows = []
         # Window ends (exclusive sample counts) that fall within the new samples.
-        end = max(self.window, first + 1)
-        offset = (end - self.window) % self.hop
-        if offset:
-            end += self.hop - offset
+        end = self._next_end(first)
         while end <= self.total:
             stop = self.stamps.size - (self.total - end)
             start = stop - self.window

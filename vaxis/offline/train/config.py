@@ -30,6 +30,9 @@ class TrainConfig:
         Candidate members trained per fold.
     members : int
         Most members of the residual ensemble.
+    min_members : int
+        Members kept even when adding them lowers validation accuracy (default 1: the
+        greedy selection alone decides); ``min_members == members`` fixes the size.
     epochs, patience, batch_size : int
         Training of each member (early stopping on validation subjects).
     raw_epochs, raw_windows_per_epoch : int
@@ -52,6 +55,7 @@ class TrainConfig:
     archs: tuple[str, ...] = field(default_factory=lambda: tuple(ZOO))
     pool: int = 12
     members: int = 5
+    min_members: int = 1
     epochs: int = 30
     patience: int = 5
     batch_size: int = 256
@@ -74,6 +78,8 @@ class TrainConfig:
             raise ModelError(f"unknown architectures {unknown}; the zoo holds {list(ZOO)}")
         if self.split not in SPLITS:
             raise ModelError(f"unknown split {self.split!r}; expected one of {SPLITS}")
+        if not 1 <= self.min_members <= self.members:
+            raise ModelError(f"min_members must be in 1..members, got {self.min_members}")
         if self.pool < 1 or self.members < 1:
             raise ModelError(f"--pool and --members must be >= 1, got {self.pool}, {self.members}")
         if self.epochs < 1:

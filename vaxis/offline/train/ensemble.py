@@ -47,13 +47,15 @@ def greedy_select(
     y: np.ndarray,
     max_members: int,
     diversity_weight: float = 0.05,
+    min_members: int = 1,
 ) -> tuple[list[int], list[dict]]:
     """Choose members on validation windows for accuracy plus residual diversity.
 
     Starts from the most accurate member. Each step scores every remaining member by the
     balanced accuracy of the mean probabilities with it added, plus ``diversity_weight``
     times its diversity (one minus its mean residual correlation with those chosen), and
-    adds the best-scoring one as long as the ensemble's validation accuracy does not fall.
+    adds the best-scoring one as long as the ensemble's validation accuracy does not fall
+    (or, regardless, until ``min_members`` are chosen).
 
     Returns
     -------
@@ -78,7 +80,7 @@ def greedy_select(
             score = accuracy + diversity_weight * diversity
             if best is None or score > best[0]:
                 best = (score, c, accuracy, diversity)
-        if best is None or best[2] < current:
+        if best is None or (best[2] < current and len(selected) >= min_members):
             break
         _, c, current, diversity = best
         selected.append(c)

@@ -117,7 +117,9 @@ def train_fold(
         })  # fmt: skip
         if on_member is not None:
             on_member(spec)
-    selected, trace = greedy_select(val_probs, y_val, config.members, config.diversity_weight)
+    selected, trace = greedy_select(
+        val_probs, y_val, config.members, config.diversity_weight, config.min_members
+    )
     best = selected[0]
 
     train = windows.mask(split.train)
