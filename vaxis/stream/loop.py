@@ -36,6 +36,11 @@ from vaxis.stream.inlet import EegInlet
 from vaxis.stream.publishers import LslPublisher, ZmqPublisher
 from vaxis.stream.windows import Window, Windower
 
+#: Seconds the mne-lsl ring buffer holds. The loop copies new samples out on every pass, so
+#: this only has to outlast the longest pass (a longer stall shows as a gap); mne-lsl rolls
+#: the whole buffer on each pull, so a short one is cheaper.
+BUFFER_S = 3.0
+
 
 @dataclass
 class LiveConfig:
@@ -127,7 +132,7 @@ class LiveLoop:
                 f"--window {self.window_s} s does not match the bundle's {trained:g} s"
             )
         self.inlet = EegInlet(self.bundle.channels, config.stream, config.stype, config.source_id,
-                              bufsize=max(10.0, 4 * self.window_s))  # fmt: skip
+                              bufsize=BUFFER_S)  # fmt: skip
         # A shared publisher belongs to whoever made it (run_live_many), not to this loop.
         self.owns_zmq = publisher is None
         self.zmq = publisher or (ZmqPublisher(config.zmq, config.hwm) if config.zmq else None)

@@ -60,7 +60,7 @@ class TrainConfig:
     patience: int = 5
     batch_size: int = 256
     raw_epochs: int = 12
-    raw_windows_per_epoch: int = 8000
+    raw_windows_per_epoch: int = 6000
     bag_fraction: float = 0.8
     diversity_weight: float = 0.05
     seed: int = 0
