@@ -32,9 +32,8 @@ from vaxis.decoder.inputs import InputStats, window_inputs
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.profile import Profile, save_profile
 from vaxis.decoder.quality import check_windows
-from vaxis.decoder.windows import seconds_to_samples, window_starts
+from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
 from vaxis.errors import DataError
-from vaxis.stream.loop import _resampler
 from vaxis.stream.recordings import label_track
 from vaxis.stream.replay import picked_microvolts
 
@@ -91,7 +90,7 @@ def calibration_windows(raw, bundle: Bundle) -> CalibrationWindows:
     if not starts:
         raise DataError(f"no segment of the recording is as long as one {win / fs:g} s window")
     windows = np.stack([data[:, s : s + win] for s in starts])
-    resample = _resampler(fs, bundle.sfreq, bundle.window_samples)
+    resample = resampler(fs, bundle.sfreq, bundle.window_samples)
     if resample is not None:
         windows = resample(windows)
     stimuli = np.asarray(stimuli)

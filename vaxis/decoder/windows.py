@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 
@@ -46,3 +48,21 @@ def seconds_to_samples(seconds: float, sfreq: float) -> int:
     if samples < 1:
         raise ValueError(f"{seconds} s is shorter than one sample at {sfreq} Hz")
     return samples
+
+
+def resampler(stream_sfreq: float, bundle_sfreq: float, n_out: int):
+    """Window-wise polyphase resampling from a stream's rate to a bundle's (stateless:
+    windows are independent), returning ``n_out`` samples; ``None`` when the rates match."""
+    if stream_sfreq == bundle_sfreq:
+        return None
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(bundle_sfreq / stream_sfreq).limit_denominator(1000)
+
+    def resample(x: np.ndarray) -> np.ndarray:
+        y = resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
+        if y.shape[-1] < n_out:
+            y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
+        return y[..., :n_out].astype(np.float32)
+
+    return resample

@@ -22,14 +22,13 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.pipeline import Decoder
-from vaxis.decoder.windows import seconds_to_samples
+from vaxis.decoder.windows import resampler, seconds_to_samples
 from vaxis.errors import StreamError
 from vaxis.stream import messages
 from vaxis.stream.inlet import EegInlet
@@ -81,24 +80,6 @@ class LiveSummary:
             return {"p50": None, "p95": None, "p99": None}
         values = np.percentile(self.latency_ms, [50, 95, 99])
         return {k: round(float(v), 3) for k, v in zip(("p50", "p95", "p99"), values, strict=True)}
-
-
-def _resampler(stream_sfreq: float, bundle_sfreq: float, n_out: int):
-    """Window-wise polyphase resampling to the bundle's rate (stateless: windows are
-    independent), or ``None`` when the rates match."""
-    if stream_sfreq == bundle_sfreq:
-        return None
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(bundle_sfreq / stream_sfreq).limit_denominator(1000)
-
-    def resample(x: np.ndarray) -> np.ndarray:
-        y = resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
-        if y.shape[-1] < n_out:
-            y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
-        return y[..., :n_out].astype(np.float32)
-
-    return resample
 
 
 class LiveLoop:
@@ -168,7 +149,7 @@ class LiveLoop:
         fs = self.inlet.sfreq
         self.windower = Windower(seconds_to_samples(self.window_s, fs),
                                  seconds_to_samples(self.hop_s, fs), fs)  # fmt: skip
-        self.resample = _resampler(fs, self.bundle.sfreq, self.bundle.window_samples)
+        self.resample = resampler(fs, self.bundle.sfreq, self.bundle.window_samples)
         self.state = "connected"
         self._last_data = self.clock()
         self.publish_status()

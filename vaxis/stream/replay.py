@@ -24,9 +24,9 @@ import numpy as np
 from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.channels import match_channels
 from vaxis.decoder.pipeline import Decoder
-from vaxis.decoder.windows import seconds_to_samples, window_starts
+from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
 from vaxis.errors import DataError
-from vaxis.stream.loop import LiveConfig, LiveLoop, LiveSummary, _resampler
+from vaxis.stream.loop import LiveConfig, LiveLoop, LiveSummary
 from vaxis.stream.recordings import label_track
 
 
@@ -76,7 +76,7 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
     starts = window_starts(data.shape[1], win, hop) if starts is None else np.asarray(starts)
     if starts.size == 0:
         raise DataError(f"the recording is shorter than one {win / fs:g} s window")
-    resample = _resampler(fs, bundle.sfreq, bundle.window_samples)
+    resample = resampler(fs, bundle.sfreq, bundle.window_samples)
     decoder = _decoder(bundle, profile)
     view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)
     result = ReplayResult("fast", bundle.classes)
