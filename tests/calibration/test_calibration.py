@@ -217,3 +217,24 @@ def test_a_killed_protocol_session_leaves_a_readable_recording(tmp_path, tiny_bu
     assert abs(raw.annotations[0]["duration"] - 2.0) < 0.05
     assert "stim/joy/1/start" in markers_path(path).read_text()
     assert not (out / "profile.json").exists()
+
+
+def test_missing_samples_are_nan_so_markers_stay_on_time(tmp_path):
+    from vaxis.calibration.session import _Session
+
+    rec = FifRecorder(tmp_path / "g_raw.fif", list(FACED_CHANNELS), FS)
+    session = _Session(rec, FS, list(FACED_CLASSES), log=lambda _: None)
+    chunk = np.ones((32, 250), np.float32)
+    session.eeg(chunk, 100.0 + np.arange(250) / FS)  # 0-1 s
+    session.eeg(chunk, 103.0 + np.arange(250) / FS)  # 3-4 s: two seconds never came
+    session.marker(103.5, "stim/joy/1/start")
+    session.marker(103.9, "stim/joy/1/end")
+    rec.close()
+    raw = read_session(tmp_path / "g_raw.fif")
+    assert raw.n_times == 4 * 250
+    assert (
+        np.isnan(raw.get_data()[:, 250:750]).all() and not np.isnan(raw.get_data()[:, 750:]).any()
+    )
+    gap, stim = raw.annotations[0], raw.annotations[1]
+    assert gap["description"] == "BAD_gap" and gap["onset"] == 1.0 and gap["duration"] == 2.0
+    assert stim["description"] == "stim/joy/1" and abs(stim["onset"] - 3.5) < 1e-6

@@ -4,8 +4,9 @@
 ``vaxis live``) and a marker inlet, and records both with :class:`FifRecorder` until the
 ``session/end`` marker (once the EEG has caught up with it), a stop request (SIGINT,
 SIGTERM) or ``duration``. Samples that never arrived (a timestamp jump, a dropped stream)
-are written as NaN with a ``BAD_gap`` annotation, so marker onsets stay true to the EEG;
-a lost EEG stream is resolved again while markers keep being logged.
+are written as NaN with a ``BAD_gap`` annotation, so marker onsets stay true to the EEG
+(a jump of more than ``MAX_GAP_S``, or backwards, is a clock reset: annotated
+``BAD_clock_reset``); a lost EEG stream is resolved again while markers keep being logged.
 :func:`calibrate` then runs :func:`vaxis.calibration.adapt.adapt` on the recording.
 """
 
@@ -69,12 +70,19 @@ class _Session:
             self.pending = []
         expected = int(round((stamps[0] - self.t0) * self.fs))
         missing = expected - self.rec.n_samples
-        if 0 < missing <= MAX_GAP_S * self.fs and missing > 1:
-            onset = self.rec.n_samples / self.fs
+        onset = self.rec.n_samples / self.fs
+        if 1 < missing <= MAX_GAP_S * self.fs:
             self.rec.append(np.full((data.shape[0], missing), np.nan, np.float32))
             self.rec.annotate(onset, missing / self.fs, "BAD_gap")
             self.counts["gaps"] += 1
             self.log(f"gap: {missing / self.fs:.2f} s of EEG missing at {onset:.1f} s (NaN)")
+        elif abs(missing) > MAX_GAP_S * self.fs or missing < -0.05 * self.fs:
+            # A clock reset: keep the samples contiguous, and place later markers on the
+            # new clock from here on.
+            self.t0 = float(stamps[0]) - onset
+            self.rec.annotate(onset, 0.0, "BAD_clock_reset")
+            self.log(f"timestamps jumped by {missing / self.fs:+.1f} s at {onset:.1f} s: "
+                     "a clock reset; later markers are placed on the new clock")  # fmt: skip
         self.rec.append(data)
         self.last_t = float(stamps[-1])
 
@@ -175,6 +183,8 @@ def record_session(
         markers.close()
         inlet.disconnect(wait=False)
         recorder.close()
+    if not recorder.n_samples:
+        raise StreamError(f"no EEG arrived from {inlet.label!r}: nothing was recorded")
     n = session.counts
     log(f"recorded {recorder.n_samples / inlet.sfreq:.1f} s: {n['baseline']} baseline, "
         f"{n['stimuli']} stimuli, {n['gaps']} gaps")  # fmt: skip
