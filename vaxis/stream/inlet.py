@@ -83,6 +83,7 @@ class EegInlet:
         self.stream = None
         self.uid: str | None = None
         self.dead: set[str] = set()
+        self.unit_note: str | None = None
         self.label = name or stype or source_id
 
     def connect(self, timeout: float = 5.0) -> EegInlet:

@@ -205,6 +205,7 @@ class LiveLoop:
             "t": self.clock(),
             "sfreq_nominal": self.inlet.sfreq if self.inlet.stream else None,
             "sfreq_effective": round(self.sfreq_effective, 2),
+            "units": self.inlet.unit_note if self.inlet.stream else None,
             "latency_ms": recent,
             "counters": {
                 "windows": self.summary.windows,
