@@ -15,30 +15,21 @@ import pylsl
 import pytest
 
 from tests.conftest import TINY_PARAMS
+from tests.outlets import make_outlet
 from vaxis.calibration.adapt import adapt
 from vaxis.calibration.markers import MarkerOutlet, parse_marker
 from vaxis.calibration.protocol import load_protocol
-from vaxis.calibration.recording import FifRecorder, read_session
+from vaxis.calibration.recording import FifRecorder
 from vaxis.calibration.session import CalibrationConfig, calibrate
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.profile import load_profile
 from vaxis.errors import DataError
 from vaxis.offline.corpus.synthetic import SynthParams, synthesize_recording
-from vaxis.stream.recordings import FACED_CLASSES, label_track, markers_path
+from vaxis.stream.recordings import FACED_CLASSES, label_track, markers_path, read_recording
 from vaxis.stream.replay import attach_labels, replay_fast
 
 FS = 250.0
-
-
-def eeg_outlet(name):
-    info = pylsl.StreamInfo(name, "EEG", 32, FS, "float32", name)
-    chans = info.desc().append_child("channels")
-    for label in FACED_CHANNELS:
-        ch = chans.append_child("channel")
-        ch.append_child_value("label", label)
-        ch.append_child_value("unit", "microvolts")
-    return pylsl.StreamOutlet(info, 10)
 
 
 def participant(seconds, shift_sd=0.0):
@@ -97,7 +88,7 @@ def test_recording_is_readable_before_close_and_whole_after(tmp_path):
         rec.append(data[:, i : i + 25])
     rec.annotate(0.5, 1.0, "baseline")
     # As a killed session leaves it: three whole seconds on disk, annotations beside.
-    raw = read_session(tmp_path / "s_raw.fif")
+    raw = read_recording(tmp_path / "s_raw.fif")
     assert raw.n_times == 750
     np.testing.assert_allclose(raw.get_data() * 1e6, data[:, :750], rtol=1e-6)
     assert list(raw.annotations.description) == ["baseline"]
@@ -134,7 +125,7 @@ def test_profile_helps_a_participant_whose_statistics_are_shifted(tmp_path, tiny
 
 def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path, tiny_bundle):
     name = f"eeg-{uuid.uuid4().hex[:6]}"
-    outlet = eeg_outlet(name)
+    outlet = make_outlet(name, source_id=name)
     markers = MarkerOutlet(f"{name}-markers")
     data, onsets, labels = participant(6)
     # Baseline 8 s, then two 6-s stimuli of anger, joy and neutral, 1 s apart.
@@ -166,7 +157,7 @@ def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path
     push(outlet, eeg, t0, speed=8.0)
     thread.join(30)
     assert "profile" in result, logs
-    raw = read_session(result["path"])
+    raw = read_recording(result["path"])
     assert abs(raw.n_times - plan[-1][0] * FS) <= 20  # up to session/end, not beyond
     assert raw.ch_names == load_bundle(tiny_bundle).channels  # the bundle's channels
     recorded = raw.get_data()[:, :1000] * 1e6
@@ -182,7 +173,7 @@ def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path
 
 def test_a_killed_protocol_session_leaves_a_readable_recording(tmp_path, tiny_bundle):
     name = f"eeg-{uuid.uuid4().hex[:6]}"
-    outlet = eeg_outlet(name)
+    outlet = make_outlet(name, source_id=name)
     protocol = tmp_path / "protocol.json"
     protocol.write_text(json.dumps({"baseline_s": 2, "stimulus_s": 30, "pause_s": 0.5,
                                     "stimuli": ["joy/1", "anger/1"]}))  # fmt: skip
@@ -211,7 +202,7 @@ def test_a_killed_protocol_session_leaves_a_readable_recording(tmp_path, tiny_bu
         if proc.poll() is None:
             proc.kill()
     (path,) = out.glob("*_raw.fif")
-    raw = read_session(path)
+    raw = read_recording(path)
     assert 4.0 <= raw.n_times / FS <= 7.0
     assert list(raw.annotations.description) == ["baseline"]
     assert abs(raw.annotations[0]["duration"] - 2.0) < 0.05
@@ -230,7 +221,7 @@ def test_missing_samples_are_nan_so_markers_stay_on_time(tmp_path):
     session.marker(103.5, "stim/joy/1/start")
     session.marker(103.9, "stim/joy/1/end")
     rec.close()
-    raw = read_session(tmp_path / "g_raw.fif")
+    raw = read_recording(tmp_path / "g_raw.fif")
     assert raw.n_times == 4 * 250
     assert (
         np.isnan(raw.get_data()[:, 250:750]).all() and not np.isnan(raw.get_data()[:, 750:]).any()

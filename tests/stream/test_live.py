@@ -15,6 +15,7 @@ import pytest
 import zmq
 
 from tests.bundles import write_linear_bundle
+from tests.outlets import make_outlet
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.errors import StreamError
 from vaxis.stream.loop import LiveConfig, LiveLoop, run_live_many
@@ -22,16 +23,6 @@ from vaxis.stream.messages import PREDICTION_SCHEMA, decode
 from vaxis.stream.windows import Windower
 
 FS = 250.0
-
-
-def make_outlet(name, channels=FACED_CHANNELS, unit="microvolts", source_id=None, fs=FS):
-    info = pylsl.StreamInfo(name, "EEG", len(channels), fs, "float32", source_id or "")
-    chans = info.desc().append_child("channels")
-    for label in channels:
-        ch = chans.append_child("channel")
-        ch.append_child_value("label", label)
-        ch.append_child_value("unit", unit)
-    return pylsl.StreamOutlet(info, 10)
 
 
 class Pusher(threading.Thread):

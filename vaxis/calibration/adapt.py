@@ -44,7 +44,6 @@ class CalibrationWindows:
 
     windows: np.ndarray  # (n, n_channels, n_times)
     labels: np.ndarray  # class index, -1 for baseline
-    stimulus: np.ndarray  # stimulus number, -1 for baseline
     held_out: np.ndarray  # bool: in the held-out half
 
 
@@ -93,11 +92,9 @@ def calibration_windows(raw, bundle: Bundle) -> CalibrationWindows:
     resample = resampler(fs, bundle.sfreq, bundle.window_samples)
     if resample is not None:
         windows = resample(windows)
-    stimuli = np.asarray(stimuli)
     return CalibrationWindows(
-        windows, np.asarray(labels), stimuli,
-        np.array([held.get(int(n), False) for n in stimuli]),
-    )  # fmt: skip
+        windows, np.asarray(labels), np.array([held.get(n, False) for n in stimuli])
+    )
 
 
 def fit_stats(bundle: Bundle, windows: np.ndarray) -> InputStats:

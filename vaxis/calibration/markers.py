@@ -22,10 +22,11 @@ import re
 from dataclasses import dataclass
 
 from vaxis.errors import StreamError
+from vaxis.stream.recordings import STIM_MARKER
 
 _PATTERNS = {
     "baseline": re.compile(r"^baseline/(start|end)$"),
-    "stim": re.compile(r"^stim/([^/\s]+)/([^/\s]+)/(start|end)$"),
+    "stim": STIM_MARKER,
     "session": re.compile(r"^session/end$"),
 }
 

@@ -15,7 +15,7 @@ runs they go to two append-only text files beside it, each line synced:
 
 When the session ends normally, :meth:`FifRecorder.close` rewrites the FIF in one piece with
 the annotations inside (atomically: a temporary file, then a rename). ``vaxis replay`` and
-:func:`read_session` read either state.
+:func:`vaxis.stream.recordings.read_recording` read either state.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.errors import DataError
-from vaxis.stream.recordings import annot_path, markers_path
+from vaxis.stream.recordings import annot_path, markers_path, read_recording
 
 FIFF_DATA_BUFFER = 300
 FIFFT_FLOAT = 4
@@ -139,16 +139,8 @@ class FifRecorder:
         self.markers.close()
         self.closed = True
         if self.n_written:
-            raw = read_session(self.path)
+            raw = read_recording(self.path)
             tmp = self.path.with_name(f".{self.path.name.removesuffix('.fif')}-tmp_raw.fif")
             raw.save(tmp, overwrite=True, verbose=False)
             os.replace(tmp, self.path)
         return self.path
-
-
-def read_session(path: str | Path):
-    """A calibration recording as an MNE ``Raw``, complete or cut short by a killed session
-    (see :func:`vaxis.stream.recordings.read_recording`, which reads the annotation file)."""
-    from vaxis.stream.recordings import read_recording
-
-    return read_recording(path)

@@ -203,8 +203,8 @@ def calibrate(config: CalibrationConfig, stop=None, log=lambda _: None, recordin
     """Record a session (or take ``recording``, a FIF made earlier) and adapt; return the
     profile and the recording's path."""
     from vaxis.calibration.adapt import adapt
-    from vaxis.calibration.recording import read_session
+    from vaxis.stream.recordings import read_recording
 
     path = Path(recording) if recording else record_session(config, stop, log)
-    profile = adapt(read_session(path), config.bundle, config.participant, config.out)
+    profile = adapt(read_recording(path), config.bundle, config.participant, config.out)
     return profile, path

@@ -30,7 +30,8 @@ from vaxis.safe_pickle import load_array
 FACED_CLASSES = ("anger", "disgust", "fear", "sadness", "neutral",
                  "amusement", "inspiration", "joy", "tenderness")  # fmt: skip
 FACED_CLIP_LABELS = np.repeat(np.arange(9), (3, 3, 3, 3, 4, 3, 3, 3, 3))
-_STIM = re.compile(r"^stim/([^/]+)/([^/]+)/(start|end)$")
+#: A stimulus edge of the calibration marker vocabulary: ``stim/<class>/<id>/start|end``.
+STIM_MARKER = re.compile(r"^stim/([^/]+)/([^/]+)/(start|end)$")
 
 
 def read_faced_subject(path: Path, sfreq: float = 250.0):
@@ -139,7 +140,7 @@ def label_track(raw, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     for ann in raw.annotations:
         text = str(ann["description"]).strip()
         onset = float(ann["onset"]) - raw.first_time
-        match = _STIM.match(text)
+        match = STIM_MARKER.match(text)
         if match:
             cls, ident, edge = match.groups()
             if edge == "start":
