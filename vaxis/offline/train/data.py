@@ -21,6 +21,7 @@ from vaxis.decoder.inputs import InputStats, window_inputs
 from vaxis.decoder.windows import cut, seconds_to_samples
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus
+from vaxis.offline.train.resample import decimate_fir
 
 
 @dataclass
@@ -69,12 +70,6 @@ def decoding_channels(channels: list[str]) -> list[str]:
     """The corpus channels a bundle decodes: all but FACED's mastoid references."""
     refs = {canonical(c) for c in FACED_REFERENCE_CHANNELS}
     return [c for c in channels if canonical(c) not in refs]
-
-
-def decimate_blocks(raw: np.ndarray, factor: int) -> np.ndarray:
-    """Means of consecutive blocks of ``factor`` samples (a trailing partial block is dropped)."""
-    n = raw.shape[-1] // factor
-    return raw[..., : n * factor].reshape(*raw.shape[:-1], n, factor).mean(axis=-1)
 
 
 def load_windows(
@@ -129,7 +124,7 @@ def load_windows(
         stats[subject.subject_id] = InputStats.fit(features, raw)
         normed = stats[subject.subject_id].normalise(features, raw)
         parts["features"].append(normed["features"].astype(np.float32))
-        parts["raw"].append(decimate_blocks(normed["raw"], decimate).astype(np.float32))
+        parts["raw"].append(decimate_fir(normed["raw"], decimate).astype(np.float32))
         parts["y"].append(np.repeat(np.asarray(subject.labels, dtype=np.int64), n_win))
         parts["subjects"].append(np.full(n_trials * n_win, subject.subject_id))
         if on_subject is not None:
