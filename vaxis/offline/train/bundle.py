@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from vaxis.decoder.bundle import MODEL_FILE, write_bundle_json
 from vaxis.decoder.features import BANDS
-from vaxis.decoder.inputs import InputStats
 from vaxis.offline.axis import AxisFile
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.config import TrainConfig
@@ -16,21 +16,31 @@ from vaxis.offline.train.data import WindowSet, subject_inputs
 from vaxis.offline.train.evaluate import DECODERS
 from vaxis.offline.train.export import OPSET, EnsembleGraph, export_onnx, parity
 from vaxis.offline.train.fold import FoldResult
+from vaxis.offline.train.resample import FIRDecimate
 
+#: Order of the graph's inputs by kind.
+INPUT_ORDER = ("features", "covariance", "raw")
 #: Windows of running statistics before they replace the population prior, live.
 WARMUP = 20
 _PROVENANCE_KEYS = ("format", "source", "generator", "seed", "seconds", "vaxis_version")
 
 
 def ensemble_graph(fold: FoldResult, positions: np.ndarray, decimate: int) -> EnsembleGraph:
-    """The fold's residual ensemble and valence read-out as one module."""
-    members = [(fold.models[i], fold.specs[i].kind) for i in fold.selected]
-    kinds = [k for k in ("features", "raw") if any(m[1] == k for m in members)]
-    if fold.valence_source == "ridge" and "features" not in kinds:
-        kinds.insert(0, "features")
+    """The fold's shipped combination and valence read-out as one module.
+
+    Only the members the combination reads are in the graph, renumbered in its order.
+    """
+    shipped = fold.combinations[fold.shipped]
+    members = [(fold.results[i].model, fold.results[i].spec.kind) for i in shipped.members]
+    graph_combination = replace(shipped, members=list(range(len(members))))
+    used = {kind for _, kind in members}
+    if fold.valence_source == "ridge":
+        used.add("features")
+    kinds = [k for k in INPUT_ORDER if k in used]
+    decimator = FIRDecimate(decimate) if "raw" in used and decimate > 1 else None
     return EnsembleGraph(
-        members, kinds, decimate, positions, fold.valence_source,
-        fold.ridge.coef_, float(fold.ridge.intercept_),
+        members, kinds, graph_combination, positions, fold.valence_source,
+        fold.ridge.coef_, float(fold.ridge.intercept_), decimator,
     )  # fmt: skip
 
 
@@ -81,29 +91,26 @@ def write_bundle(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     graph = ensemble_graph(fold, positions, windows.decimate)
-    examples = subject_inputs(corpus, windows, fold.split.test[0])
+    examples = subject_inputs(corpus, windows, fold.split.test[0], fold.inputs)
     export_onnx(graph, out / MODEL_FILE, examples)
     max_diff = parity(graph, out / MODEL_FILE, examples)
-    n_ch, n_bands = examples["features"].shape[1:]
     tag = "-synthetic" if corpus.synthetic else ""
     bands = corpus.bands or BANDS
-    prior = InputStats.mean_of([windows.stats[s] for s in fold.split.train])
+    shipped = fold.combinations[fold.shipped]
+    n_members = len(shipped.members)
     meta = {
-        "model_id": f"vaxis-{corpus.name}{tag}-ensemble{len(fold.selected)}-seed{config.seed}",
+        "model_id": f"vaxis-{corpus.name}{tag}-{fold.shipped}{n_members}-seed{config.seed}",
         "onnx": {
             "opset": OPSET,
-            "members": [fold.members[i] for i in fold.selected],
+            "members": [fold.members[i] for i in shipped.members],
+            "combination": {**shipped.describe(), "members": list(range(n_members))},
             "raw_decimation": windows.decimate,
             "parity_max_abs": max_diff,
         },
         "inputs": [
-            {
-                "name": k,
-                "kind": k,
-                "shape": [None, n_ch, n_bands if k == "features" else windows.window],
-            }
+            {"name": k, "kind": k, "shape": [None, *examples[k].shape[1:]]}
             for k in graph.input_kinds
-        ],  # fmt: skip
+        ],
         "channels": windows.channels,
         "sfreq": windows.sfreq,
         "unit": corpus.unit,
@@ -111,8 +118,12 @@ def write_bundle(
         "hop": {"seconds": windows.hop / windows.sfreq, "samples": windows.hop},
         # Windows are only re-referenced and detrended; bands are cut in the FFT.
         "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
-        "features": {"kind": "de", "bands": {k: list(v) for k, v in bands.items()}},
-        "normalisation": {"method": "subject", "prior": prior.to_dict(), "warmup": WARMUP},
+        "features": feature_meta(bands, fold),
+        "normalisation": {
+            "method": "subject",
+            "prior": population_prior(windows, fold).to_dict(),
+            "warmup": WARMUP,
+        },  # fmt: skip
         "classes": list(corpus.classes),
         "valence": {
             "positions": dict(zip(corpus.classes, positions.tolist(), strict=True)),

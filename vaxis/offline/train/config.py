@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from vaxis.errors import ModelError
+from vaxis.offline.train.ensemble import METHODS
 from vaxis.offline.train.models import ZOO
 
 SPLITS = ("faced", "kfold")
+COMBINE = METHODS
 
 
 @dataclass
@@ -29,10 +31,27 @@ class TrainConfig:
     pool : int
         Candidate members trained per fold.
     members : int
-        Most members of the residual ensemble.
+        Most members of the greedy combination.
     min_members : int
-        Members kept even when adding them lowers validation accuracy (default 1: the
-        greedy selection alone decides); ``min_members == members`` fixes the size.
+        Members the greedy combination keeps even when adding them lowers selection
+        accuracy (default 1: the selection alone decides).
+    combine : {"stacking", "caruana", "greedy", "mean"}
+        The combination the bundle ships; every method is fitted and reported.
+    selection_fraction : float
+        Share of the training subjects no member learns from; the combinations are fitted
+        on their windows.
+    accuracy_floor : float
+        Members take part in a combination only above ``chance + accuracy_floor * (best -
+        chance)`` on the selection subjects.
+    caruana_rounds : int
+        Additions of the selection with replacement.
+    seeds : int
+        Whole training runs with seeds ``seed .. seed + seeds - 1`` (same split); the report
+        gives mean and standard deviation over them, the bundle comes from the first.
+    n_jobs : int
+        Members trained side by side with joblib (-1: every core).
+    ray : str or None
+        Train members on Ray instead (``"local"`` or a cluster address).
     epochs, patience, batch_size : int
         Training of each member (early stopping on validation subjects).
     raw_epochs, raw_windows_per_epoch : int
@@ -41,7 +60,7 @@ class TrainConfig:
     bag_fraction : float
         Share of training subjects each member after the first round learns from.
     diversity_weight : float
-        Weight of residual diversity against validation accuracy in the greedy selection.
+        Weight of error diversity against selection accuracy in the greedy combination.
     seed : int
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
@@ -56,6 +75,13 @@ class TrainConfig:
     pool: int = 12
     members: int = 5
     min_members: int = 1
+    combine: str = "stacking"
+    selection_fraction: float = 0.25
+    accuracy_floor: float = 0.5
+    caruana_rounds: int = 25
+    seeds: int = 1
+    n_jobs: int = 1
+    ray: str | None = None
     epochs: int = 30
     patience: int = 5
     batch_size: int = 256
@@ -82,6 +108,14 @@ class TrainConfig:
             raise ModelError(f"min_members must be in 1..members, got {self.min_members}")
         if self.pool < 1 or self.members < 1:
             raise ModelError(f"--pool and --members must be >= 1, got {self.pool}, {self.members}")
+        if self.combine not in COMBINE:
+            raise ModelError(f"unknown combination {self.combine!r}; expected one of {COMBINE}")
+        if not 0 < self.selection_fraction < 1:
+            raise ModelError(f"selection_fraction must be in (0, 1), got {self.selection_fraction}")
+        if not 0 <= self.accuracy_floor <= 1:
+            raise ModelError(f"accuracy_floor must be in [0, 1], got {self.accuracy_floor}")
+        if self.seeds < 1 or self.caruana_rounds < 1 or self.n_jobs == 0:
+            raise ModelError("seeds and caruana_rounds must be >= 1 and n_jobs non-zero")
         if self.epochs < 1:
             raise ModelError(f"--epochs must be >= 1, got {self.epochs}")
         return self

@@ -9,10 +9,15 @@ from vaxis.offline.train.ensemble import paired_wilcoxon
 from vaxis.offline.train.fold import FoldResult
 from vaxis.offline.train.valence import pearson
 
-#: The three decoders compared on test subjects, by the key of their probabilities.
+#: The decoders compared on test subjects, by the key of their probabilities: the best
+#: single member (chosen on the selection subjects), the naive average of every member,
+#: each combination method, and the one the bundle ships (``residual_ensemble``).
 DECODERS = {
     "best_member": "probs_best",
-    "naive_average": "probs_naive",
+    "naive_average": "probs_mean",
+    "stacking": "probs_stacking",
+    "caruana": "probs_caruana",
+    "greedy": "probs_greedy",
     "residual_ensemble": "probs_ensemble",
 }
 
@@ -23,9 +28,9 @@ def pooled_test(folds: list[FoldResult]) -> dict[str, np.ndarray]:
 
 
 def evaluate(folds: list[FoldResult], classes: list[str]) -> dict:
-    """Balanced accuracy, kappa and weighted F1 of the best single member (chosen on
-    validation), the naive average of all members and the residual ensemble; paired
-    per-subject Wilcoxon tests; and the valence read-outs' test correlations."""
+    """Balanced accuracy, kappa and weighted F1 of every decoder of :data:`DECODERS`; paired
+    per-subject Wilcoxon tests of each combination against the best member (and of the
+    shipped one against the naive average); and the valence read-outs' test correlations."""
     test = pooled_test(folds)
     y, subjects = test["y"], test["subjects"]
     out: dict = {"n_test_windows": int(y.size), "n_test_subjects": int(np.unique(subjects).size)}
@@ -35,13 +40,15 @@ def evaluate(folds: list[FoldResult], classes: list[str]) -> dict:
         per_subject[name] = per_subject_balanced_accuracy(y, pred, subjects)
         out[name] = {**classification_metrics(y, pred), "per_subject": per_subject[name]}
     out["wilcoxon"] = {
-        "ensemble_vs_best_member": paired_wilcoxon(
-            per_subject["residual_ensemble"], per_subject["best_member"]
-        ),
-        "ensemble_vs_naive_average": paired_wilcoxon(
-            per_subject["residual_ensemble"], per_subject["naive_average"]
-        ),
+        f"{name}_vs_best_member": paired_wilcoxon(per_subject[name], per_subject["best_member"])
+        for name in ("stacking", "caruana", "greedy", "naive_average")
     }
+    out["wilcoxon"]["ensemble_vs_best_member"] = paired_wilcoxon(
+        per_subject["residual_ensemble"], per_subject["best_member"]
+    )
+    out["wilcoxon"]["ensemble_vs_naive_average"] = paired_wilcoxon(
+        per_subject["residual_ensemble"], per_subject["naive_average"]
+    )
     out["valence"] = {
         "test_r_ridge": pearson(test["valence_ridge"], test["target"]),
         "test_r_expectation": pearson(test["valence_expectation"], test["target"]),
@@ -52,13 +59,39 @@ def evaluate(folds: list[FoldResult], classes: list[str]) -> dict:
     out["chance_balanced_accuracy"] = 1.0 / len(classes)
     out["folds"] = [
         {
-            "train": f.split.train, "val": f.split.val, "test": f.split.test,
-            "members": f.members, "selected": f.selected, "selection": f.trace,
-            "mean_residual_correlation": float(
-                f.residual_correlation[np.triu_indices(len(f.members), 1)].mean()
-            ),
-            "residual_correlation": f.residual_correlation.round(4).tolist(),
+            "train": f.split.train, "selection": f.selection, "val": f.split.val,
+            "test": f.split.test, "members": f.members, "eligible": f.eligible,
+            "best_member": f.best, "shipped": f.shipped,
+            "combinations": {k: c.describe() for k, c in f.combinations.items()},
+            "error_correlation": f.error_correlation.round(4).tolist(),
         }
         for f in folds
     ]  # fmt: skip
+    return out
+
+
+def summarise_seeds(runs: list[dict], seeds: list[int]) -> dict:
+    """Mean and standard deviation over training seeds of every decoder's test figures, and
+    paired Wilcoxon tests over subjects of the seed-averaged per-subject figures."""
+    out: dict = {"seeds": seeds, "n": len(runs)}
+    mean_per_subject = {}
+    for name in DECODERS:
+        values = {k: [r[name][k] for r in runs] for k in ("balanced_accuracy", "kappa",
+                                                          "weighted_f1")}  # fmt: skip
+        out[name] = {
+            k: {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                "values": v}
+            for k, v in values.items()
+        }  # fmt: skip
+        subjects = runs[0][name]["per_subject"]
+        mean_per_subject[name] = {
+            s: float(np.mean([r[name]["per_subject"][s] for r in runs])) for s in subjects
+        }
+    out["wilcoxon"] = {
+        f"{name}_vs_best_member": paired_wilcoxon(
+            mean_per_subject[name], mean_per_subject["best_member"]
+        )
+        for name in ("residual_ensemble", "stacking", "caruana", "greedy", "naive_average")
+    }
+    out["per_subject"] = mean_per_subject
     return out

@@ -10,65 +10,75 @@ import torch
 from torch import nn
 
 from vaxis.errors import ModelError
+from vaxis.offline.train.ensemble import Combination
 
 OPSET = 17
 OUTPUTS = ("probs", "valence")
 
 
 class EnsembleGraph(nn.Module):
-    """The selected members, their mean probabilities and the valence read-out.
+    """The ensemble's members, their combination and the valence read-out as one module.
 
     Parameters
     ----------
     members : list of (nn.Module, str)
-        Each trained member and its input kind, ``"features"`` or ``"raw"``.
+        Each member the combination reads, and its input kind (``"features"``,
+        ``"covariance"`` or ``"raw"``).
     input_kinds : list of str
         The graph's inputs, in order (the bundle's ``inputs``).
-    decimate : int
-        Raw members read block means of this many samples of the full-rate raw window.
+    combination : Combination
+        How member outputs become probabilities; its ``members`` index ``members`` here
+        (0..n-1, in order).
     positions : array, shape (n_classes,)
         V-axis position of each class.
     valence_source : {"ridge", "expectation"}
     ridge_coef : array, shape (n_channels * n_bands,), optional
     ridge_intercept : float
+    decimator : nn.Module, optional
+        Turns full-rate raw windows into what raw members read (anti-aliased decimation).
     """
 
     def __init__(
         self,
         members: list[tuple[nn.Module, str]],
         input_kinds: list[str],
-        decimate: int,
+        combination: Combination,
         positions: np.ndarray,
         valence_source: str,
         ridge_coef: np.ndarray | None = None,
         ridge_intercept: float = 0.0,
+        decimator: nn.Module | None = None,
     ):
         super().__init__()
         self.members = nn.ModuleList(m for m, _ in members)
         self.member_kinds = [k for _, k in members]
         self.input_kinds = list(input_kinds)
-        self.decimate = decimate
+        self.decimator = decimator
+        self.stacking = combination.method == "stacking"
         self.valence_source = valence_source
-        self.register_buffer("positions", torch.as_tensor(positions, dtype=torch.float32))
+        f32 = {"dtype": torch.float32}
+        self.register_buffer("weights", torch.as_tensor(combination.weights, **f32))
+        if self.stacking:
+            self.register_buffer("meta_coef", torch.as_tensor(combination.coef.T, **f32))
+            self.register_buffer("meta_intercept", torch.as_tensor(combination.intercept, **f32))
+        self.register_buffer("positions", torch.as_tensor(positions, **f32))
         coef = np.zeros(1) if ridge_coef is None else ridge_coef
-        self.register_buffer("ridge_coef", torch.as_tensor(coef, dtype=torch.float32))
+        self.register_buffer("ridge_coef", torch.as_tensor(coef, **f32))
         self.register_buffer("ridge_intercept", torch.tensor(float(ridge_intercept)))
-
-    def _decimated(self, raw: torch.Tensor) -> torch.Tensor:
-        n = raw.shape[-1] // self.decimate
-        blocks = raw[..., : n * self.decimate].reshape(raw.shape[0], raw.shape[1], n, -1)
-        return blocks.mean(dim=-1)
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         by_kind = dict(zip(self.input_kinds, inputs, strict=True))
-        if "raw" in by_kind:
-            by_kind["raw"] = self._decimated(by_kind["raw"])
-        probs = torch.stack(
-            [
-                torch.softmax(member(by_kind[kind]), dim=1)
-                for member, kind in zip(self.members, self.member_kinds, strict=True)
-            ]
-        ).mean(dim=0)
+        if "raw" in by_kind and self.decimator is not None:
+            by_kind["raw"] = self.decimator(by_kind["raw"])
+        log_probs = [
+            torch.log_softmax(member(by_kind[kind]), dim=1)
+            for member, kind in zip(self.members, self.member_kinds, strict=True)
+        ]
+        if self.stacking:
+            logits = torch.cat(log_probs, dim=1) @ self.meta_coef + self.meta_intercept
+            probs = torch.softmax(logits, dim=1)
+        else:
+            probs = (torch.stack(log_probs).exp() * self.weights[:, None, None]).sum(dim=0)
         if self.valence_source == "ridge":
             valence = by_kind["features"].flatten(1) @ self.ridge_coef + self.ridge_intercept
         else:

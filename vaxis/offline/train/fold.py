@@ -1,20 +1,34 @@
-"""One cross-subject fold: train the pool, select the ensemble, fit the valence read-out."""
+"""One cross-subject fold: train the pool, fit the combinations, predict the test subjects.
+
+The fold's training subjects are split once more: most train members (each on its bag),
+the rest -- the *selection* subjects -- are seen by no member and fit the combinations
+(:mod:`vaxis.offline.train.ensemble`); the validation subjects only early-stop members.
+So the ensemble is chosen on predictions the members neither trained nor stopped on.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.metrics import balanced_accuracy_score
-from torch import nn
 
 from vaxis.offline.splits import Split
 from vaxis.offline.train.data import WindowSet
-from vaxis.offline.train.ensemble import greedy_select, residual_correlation
-from vaxis.offline.train.fit import FitSettings, fit_member, predict_proba
-from vaxis.offline.train.pool import LEARNING_RATES, MemberSpec, build_member, plan_pool
+from vaxis.offline.train.ensemble import (
+    Combination,
+    caruana_select,
+    eligible_members,
+    error_correlation,
+    fit_stacking,
+    greedy_select,
+    mean_combination,
+)
+from vaxis.offline.train.fit import FitSettings
+from vaxis.offline.train.members import MemberContext, MemberResult, train_members
+from vaxis.offline.train.models import ZOO
+from vaxis.offline.train.pool import LEARNING_RATES, MemberSpec, plan_pool
 from vaxis.offline.train.valence import expected_position, fit_ridge, pearson, ridge_predict
 
 
@@ -25,43 +39,112 @@ class FoldResult:
     Attributes
     ----------
     split : Split
-    specs, models : list
-        The pool's members and their trained models (evaluation mode, CPU).
+    selection : list of str
+        Training subjects held out from every member to fit the combinations.
+    results : list of MemberResult
+        The pool's members, trained, with their predictions.
     members : list of dict
-        Per member: spec, training info, validation and test balanced accuracy.
-    selected : list of int
-        The residual ensemble (indices into ``models``), in the order chosen.
-    trace : list of dict
-        The greedy selection's steps.
+        Per member: spec, training info, selection and test balanced accuracy, whether it
+        passed the accuracy floor, its error diversity.
+    eligible : list of int
+        Members above the accuracy floor on the selection subjects.
+    combinations : dict of str to Combination
+        Every method of :data:`~vaxis.offline.train.ensemble.METHODS`, fitted.
+    shipped : str
+        The method the bundle exports.
     best : int
-        The best single member on validation.
-    residual_correlation : array (n_members, n_members)
-        Correlation of the members' within-class residuals on validation subjects.
+        The best single member on the selection subjects.
+    error_correlation : array (n_members, n_members)
+        Correlation of members' soft errors on the selection subjects.
+    inputs : dict
+        Fold-level input state the bundle needs (e.g. the tangent-space reference).
     ridge : Ridge
     ridge_info : dict
     valence_source : {"ridge", "expectation"}
-        The better valence read-out on validation.
     val_r : dict
-        Validation correlation of each valence read-out.
     test : dict of str to array
-        Test windows: ``y``, ``subjects``, ``target`` (true category's position),
-        ``probs_best``, ``probs_naive``, ``probs_ensemble``, ``valence_ridge``,
-        ``valence_expectation``.
+        Test windows: ``y``, ``subjects``, ``target``, ``probs_<name>`` for the best member,
+        every combination method and the shipped one (``probs_ensemble``), and the valence
+        read-outs.
     """
 
     split: Split
-    specs: list[MemberSpec]
-    models: list[nn.Module]
+    selection: list[str]
+    results: list[MemberResult]
     members: list[dict]
-    selected: list[int]
-    trace: list[dict]
+    eligible: list[int]
+    combinations: dict[str, Combination]
+    shipped: str
     best: int
-    residual_correlation: np.ndarray
+    error_correlation: np.ndarray
+    inputs: dict
     ridge: Ridge
     ridge_info: dict
     valence_source: str
     val_r: dict
     test: dict = field(repr=False)
+
+    @property
+    def specs(self) -> list[MemberSpec]:
+        return [r.spec for r in self.results]
+
+    @property
+    def models(self) -> list:
+        return [r.model for r in self.results]
+
+
+def selection_subjects(train: list[str], fraction: float, seed: int) -> list[str]:
+    """The training subjects kept from members to fit the combinations (at least one, and
+    at least one left to train on)."""
+    n = min(len(train) - 1, max(1, int(round(fraction * len(train)))))
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(sorted(train), n, replace=False).tolist())
+
+
+def _settings(spec: MemberSpec, config) -> FitSettings:
+    raw = spec.kind == "raw"
+    return FitSettings(
+        epochs=min(config.epochs, config.raw_epochs) if raw else config.epochs,
+        patience=config.patience, batch_size=config.batch_size,
+        lr=LEARNING_RATES[spec.arch], device=config.device,
+        windows_per_epoch=config.raw_windows_per_epoch if raw else None,
+    )  # fmt: skip
+
+
+def fit_combinations(
+    results: list[MemberResult],
+    y: np.ndarray,
+    groups: np.ndarray,
+    eligible: np.ndarray,
+    n_classes: int,
+    config,
+) -> dict[str, Combination]:
+    """Every combination method fitted on the selection windows."""
+    log_probs = [r.log_probs["selection"] for r in results]
+    return {
+        "stacking": fit_stacking(log_probs, y, groups, eligible, n_classes, seed=config.seed),
+        "caruana": caruana_select(log_probs, y, eligible, rounds=config.caruana_rounds),
+        "greedy": greedy_select(
+            log_probs, y, eligible, config.members, config.diversity_weight, config.min_members
+        ),  # fmt: skip
+        "mean": mean_combination(len(results)),
+    }
+
+
+def fold_inputs(windows: WindowSet, kinds: set[str], train_ids: list[str]) -> tuple[dict, dict]:
+    """Every window's inputs of ``kinds``, and the fold-level state they need.
+
+    Band features and raw windows are the same in every fold; the tangent space of the
+    covariance input is taken at a reference fitted on the fold's training subjects only.
+    """
+    inputs = {kind: windows.inputs(kind) for kind in kinds & {"features", "raw"}}
+    state: dict = {}
+    if "covariance" in kinds:
+        from vaxis.offline.train.covariance import fit_tangent
+
+        state["covariance"] = fit_tangent(windows, train_ids)
+        inputs["covariance"] = state["covariance"].inputs
+    return inputs, state
 
 
 def train_fold(
@@ -72,7 +155,7 @@ def train_fold(
     n_classes: int,
     on_member=None,
 ) -> FoldResult:
-    """Train the pool on ``split.train``, select on ``split.val``, predict ``split.test``.
+    """Train the pool, fit the combinations on the selection subjects, predict the test ones.
 
     Parameters
     ----------
@@ -85,67 +168,70 @@ def train_fold(
     on_member : callable, optional
         Called with each trained member's spec (progress bars).
     """
-    val, test = windows.mask(split.val), windows.mask(split.test)
-    y_val, y_test = windows.y[val], windows.y[test]
-    specs = plan_pool(list(config.archs), config.pool, split.train, config.seed,
-                      config.bag_fraction)  # fmt: skip
-    n_bands, n_times = windows.features.shape[2], windows.raw.shape[2]
-    models, members, val_probs, test_probs = [], [], [], []
-    for spec in specs:
-        raw = spec.kind == "raw"
-        settings = FitSettings(
-            epochs=min(config.epochs, config.raw_epochs) if raw else config.epochs,
-            patience=config.patience, batch_size=config.batch_size,
-            lr=LEARNING_RATES[spec.arch], device=config.device,
-            windows_per_epoch=config.raw_windows_per_epoch if raw else None,
-        )  # fmt: skip
-        model = build_member(spec, len(windows.channels), n_bands, n_times, n_classes,
-                             windows.sfreq / windows.decimate, windows.channels)  # fmt: skip
-        bag = windows.mask(list(spec.bag))
-        start = time.perf_counter()
-        model, info = fit_member(
-            model, windows.inputs(spec.kind, bag), windows.y[bag],
-            windows.inputs(spec.kind, val), y_val, settings, seed=spec.seed,
-        )  # fmt: skip
-        val_probs.append(predict_proba(model, windows.inputs(spec.kind, val), config.device))
-        test_probs.append(predict_proba(model, windows.inputs(spec.kind, test), config.device))
-        models.append(model.cpu())
+    selection = selection_subjects(split.train, config.selection_fraction, config.seed)
+    fit_ids = [s for s in split.train if s not in selection]
+    kinds = {ZOO[arch][1] for arch in config.archs}
+    inputs, fold_state = fold_inputs(windows, kinds, split.train)
+    index = {name: np.flatnonzero(windows.mask(ids))
+             for name, ids in (("selection", selection), ("val", split.val),
+                               ("test", split.test))}  # fmt: skip
+    ctx = MemberContext(
+        inputs=inputs, y=windows.y, subjects=windows.subjects, index=index,
+        n_outputs=n_classes, channels=windows.channels,
+        raw_sfreq=windows.sfreq / windows.decimate, init=config.init,
+    )  # fmt: skip
+    specs = plan_pool(list(config.archs), config.pool, fit_ids, config.seed, config.bag_fraction)
+    results = train_members([(s, _settings(s, config)) for s in specs], ctx,
+                            n_jobs=config.n_jobs, ray_address=config.ray,
+                            on_member=on_member)  # fmt: skip
+    y_sel, y_test = windows.y[index["selection"]], windows.y[index["test"]]
+    sel_scores = np.array([balanced_accuracy_score(y_sel, r.log_probs["selection"].argmax(1))
+                           for r in results])  # fmt: skip
+    eligible = eligible_members(sel_scores, 1.0 / n_classes, config.accuracy_floor)
+    corr = error_correlation([r.log_probs["selection"] for r in results], y_sel)
+    combinations = fit_combinations(results, y_sel, windows.subjects[index["selection"]],
+                                    eligible, n_classes, config)  # fmt: skip
+    best = int(np.argmax(sel_scores))
+    test_lp = [r.log_probs["test"] for r in results]
+    members = []
+    for i, r in enumerate(results):
+        others = [j for j in eligible if j != i]
         members.append({
-            **spec.describe(), **info, "seconds": round(time.perf_counter() - start, 2),
+            **r.spec.describe(), **r.info,
+            "selection_balanced_accuracy": float(sel_scores[i]),
             "test_balanced_accuracy": float(
-                balanced_accuracy_score(y_test, test_probs[-1].argmax(1))),
+                balanced_accuracy_score(y_test, r.log_probs["test"].argmax(1))),
+            "eligible": bool(i in eligible),
+            "error_diversity": float(1 - corr[i, others].mean()) if others else None,
         })  # fmt: skip
-        if on_member is not None:
-            on_member(spec)
-    selected, trace = greedy_select(
-        val_probs, y_val, config.members, config.diversity_weight, config.min_members
-    )
-    best = selected[0]
 
-    train = windows.mask(split.train)
+    train = windows.mask(fit_ids)
+    val = windows.mask(split.val)
     ridge, ridge_info = fit_ridge(
         windows.features[train], positions[windows.y[train]],
-        windows.features[val], positions[y_val],
+        windows.features[val], positions[windows.y[val]],
     )  # fmt: skip
-    ensemble_val = np.mean([val_probs[i] for i in selected], axis=0)
+    shipped = combinations[config.combine]
+    val_probs = shipped.predict_proba([r.log_probs["val"] for r in results])
+    y_val = windows.y[val]
     val_r = {
         "ridge": pearson(ridge_predict(ridge, windows.features[val]), positions[y_val]),
-        "expectation": pearson(expected_position(ensemble_val, positions), positions[y_val]),
+        "expectation": pearson(expected_position(val_probs, positions), positions[y_val]),
     }
-    ensemble_test = np.mean([test_probs[i] for i in selected], axis=0)
+    test = {
+        "y": y_test,
+        "subjects": windows.subjects[index["test"]],
+        "target": positions[y_test],
+        "probs_best": np.exp(test_lp[best]),
+        **{f"probs_{name}": c.predict_proba(test_lp) for name, c in combinations.items()},
+        "valence_ridge": ridge_predict(ridge, windows.features[index["test"]]),
+    }
+    test["probs_ensemble"] = test[f"probs_{config.combine}"]
+    test["valence_expectation"] = expected_position(test["probs_ensemble"], positions)
     return FoldResult(
-        split=split, specs=specs, models=models, members=members, selected=selected,
-        trace=trace, best=best, residual_correlation=residual_correlation(val_probs, y_val),
-        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get),
-        val_r=val_r,
-        test={
-            "y": y_test,
-            "subjects": windows.subjects[test],
-            "target": positions[y_test],
-            "probs_best": test_probs[best],
-            "probs_naive": np.mean(test_probs, axis=0),
-            "probs_ensemble": ensemble_test,
-            "valence_ridge": ridge_predict(ridge, windows.features[test]),
-            "valence_expectation": expected_position(ensemble_test, positions),
-        },
+        split=split, selection=selection, results=results, members=members,
+        eligible=[int(i) for i in eligible], combinations=combinations, shipped=config.combine,
+        best=best, error_correlation=corr, inputs=fold_state, ridge=ridge,
+        ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get), val_r=val_r,
+        test=test,
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""``BUNDLE/report/``: metrics JSON, confusion matrix, per-subject accuracy, valence scatter."""
+"""``BUNDLE/report/``: metrics JSON, a summary table, confusion matrix, per-subject accuracy,
+member accuracy against error diversity, valence scatter."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def write_report(
                              synthetic])  # fmt: skip
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(subjects)), 4))
     x = np.arange(len(subjects))
-    for i, name in enumerate(DECODERS):
+    shown = ("best_member", "naive_average", "residual_ensemble")
+    for i, name in enumerate(shown):
         values = [metrics[name]["per_subject"][s] for s in subjects]
         ax.bar(x + (i - 1) * 0.27, values, width=0.27, label=name.replace("_", " "))
     ax.axhline(metrics["chance_balanced_accuracy"], color="k", ls="--", lw=1, label="chance")
@@ -75,6 +77,11 @@ def write_report(
     written.append(folder / "per_subject_accuracy.png")
     fig.savefig(written[-1], dpi=100)
     plt.close(fig)
+
+    written.append(folder / "member_diversity.png")
+    _diversity_plot(metrics["folds"][0], written[-1], synthetic)
+    written.append(folder / "summary.md")
+    written[-1].write_text(summary_table(metrics, synthetic))
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     rng = np.random.default_rng(0)
@@ -91,3 +98,50 @@ def write_report(
     fig.savefig(written[-1], dpi=100)
     plt.close(fig)
     return written
+
+
+def _diversity_plot(fold: dict, path: Path, synthetic: bool) -> None:
+    """Each member's selection accuracy against its error diversity; the floor's rejects
+    are hollow, the shipped combination's members ringed."""
+    import matplotlib.pyplot as plt
+
+    shipped = set(fold["combinations"][fold["shipped"]]["members"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for i, m in enumerate(fold["members"]):
+        diversity = m["error_diversity"] if m["error_diversity"] is not None else 0.0
+        face = f"C{sorted({x['arch'] for x in fold['members']}).index(m['arch'])}"
+        ax.scatter(diversity, m["selection_balanced_accuracy"], s=70 if i in shipped else 35,
+                   facecolors=face if m["eligible"] else "none", edgecolors="k" if i in shipped
+                   else face, linewidths=1.5)  # fmt: skip
+        ax.annotate(m["arch"], (diversity, m["selection_balanced_accuracy"]), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("error diversity (1 - mean error correlation with eligible members)")
+    ax.set_ylabel("balanced accuracy, selection subjects")
+    ax.set_title(_title("members: accuracy vs diversity", synthetic), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def summary_table(metrics: dict, synthetic: bool) -> str:
+    """Markdown: every decoder's test figures (mean +- sd over seeds) and Wilcoxon p."""
+    seeds = metrics["seeds"]
+    lines = [
+        f"# {_title('test subjects', synthetic)}",
+        "",
+        f"{metrics['n_test_subjects']} test subjects, {seeds['n']} seed(s) {seeds['seeds']}; "
+        f"chance {metrics['chance_balanced_accuracy']:.3f}. Mean +- sd over seeds; p: paired "
+        "Wilcoxon over subjects (seed-averaged) against the best member.",
+        "",
+        "| decoder | balanced accuracy | kappa | weighted F1 | p vs best member |",
+        "|---|---|---|---|---|",
+    ]
+    for name in DECODERS:
+        row = seeds[name]
+        test = seeds["wilcoxon"].get(f"{name}_vs_best_member", {})
+        p = test.get("p_value")
+        cells = [f"{row[k]['mean']:.3f} +- {row[k]['sd']:.3f}"
+                 for k in ("balanced_accuracy", "kappa", "weighted_f1")]  # fmt: skip
+        lines.append(f"| {name.replace('_', ' ')} | {' | '.join(cells)} | "
+                     f"{'-' if p is None else f'{p:.3g}'} |")  # fmt: skip
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from vaxis.offline.splits import Split, faced_split, kfold_splits
 from vaxis.offline.train.bundle import ensemble_graph, write_bundle
 from vaxis.offline.train.config import TrainConfig, resolve_device
 from vaxis.offline.train.data import load_windows
-from vaxis.offline.train.evaluate import evaluate, pooled_test
+from vaxis.offline.train.evaluate import evaluate, pooled_test, summarise_seeds
 from vaxis.offline.train.fold import train_fold
 from vaxis.offline.train.report import write_report
 
@@ -94,19 +94,26 @@ def train_bundle(
     axis_file = axis if isinstance(axis, AxisFile) else load_axis(axis)
     classes = list(corpus.classes)
     positions = np.array(axis_file.position_of(classes, str(axis)))
-    torch.manual_seed(config.seed)
     with _progress(console, progress) as bars:
         task = bars.add_task("features", total=len(corpus))
         windows = load_windows(corpus, config.window_s, config.hop_s, config.decimate,
                                on_subject=lambda _: bars.advance(task))  # fmt: skip
         splits = make_splits(corpus.subject_ids, config)
-        folds = []
-        for i, split in enumerate(splits):
-            task = bars.add_task(f"members, fold {i + 1}/{len(splits)}", total=config.pool)
-            folds.append(train_fold(windows, split, positions, config, len(classes),
-                                    on_member=lambda _, t=task: bars.advance(t)))  # fmt: skip
+        runs = []
+        for offset in range(config.seeds):
+            run_config = replace(config, seed=config.seed + offset)
+            torch.manual_seed(run_config.seed)
+            folds = []
+            for i, split in enumerate(splits):
+                task = bars.add_task(f"seed {run_config.seed}, fold {i + 1}/{len(splits)}",
+                                     total=config.pool)  # fmt: skip
+                folds.append(train_fold(windows, split, positions, run_config, len(classes),
+                                        on_member=lambda _, t=task: bars.advance(t)))  # fmt: skip
+            runs.append((folds, evaluate(folds, classes)))
         task = bars.add_task("export and report", total=2)
-        metrics = evaluate(folds, classes)
+        folds, metrics = runs[0]
+        seeds = [config.seed + i for i in range(config.seeds)]
+        metrics["seeds"] = summarise_seeds([m for _, m in runs], seeds)
         path, max_diff = write_bundle(out, folds[0], windows, corpus, axis_file, positions,
                                       config, metrics)  # fmt: skip
         bars.advance(task)
