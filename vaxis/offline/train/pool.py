@@ -64,13 +64,37 @@ def electrode_positions(channels: list[str]) -> np.ndarray | None:
     return np.array([known[canonical(c)] for c in channels])
 
 
-def build_member(spec: MemberSpec, n_chans: int, n_bands: int, n_times: int, n_outputs: int,
-                 sfreq: float, channels: list[str]) -> nn.Module:  # fmt: skip
-    """A freshly initialised model for ``spec`` (seeded)."""
+def build_member(
+    spec: MemberSpec,
+    input_shape: tuple[int, ...],
+    n_outputs: int,
+    raw_sfreq: float,
+    channels: list[str],
+    init: str | None = None,
+) -> nn.Module:
+    """A freshly initialised model for ``spec`` (seeded).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        One window's input without the batch axis: ``(n_chans, n_bands)`` for band
+        features, ``(n_bands, n_pairs)`` for covariance, ``(n_chans, n_times)`` for raw.
+    raw_sfreq : float
+        Rate of the raw members' (decimated) input.
+    init : str, optional
+        A local checkpoint for the members that can start from one.
+    """
     torch.manual_seed(spec.seed)
     cls, kind = ZOO[spec.arch]
     if kind == "raw":
-        return cls(n_chans=n_chans, n_times=n_times, n_outputs=n_outputs, sfreq=sfreq)
+        model = cls(n_chans=input_shape[0], n_times=input_shape[1], n_outputs=n_outputs,
+                    sfreq=raw_sfreq)  # fmt: skip
+        if init is not None and hasattr(model, "load_checkpoint"):
+            model.load_checkpoint(init)
+        return model
+    if kind == "covariance":
+        return cls(n_bands=input_shape[0], n_pairs=input_shape[1], n_outputs=n_outputs)
+    n_chans, n_bands = input_shape
     if spec.arch == "graph":
         positions = electrode_positions(channels)
         return cls(n_chans=n_chans, n_bands=n_bands, n_outputs=n_outputs, positions=positions)
