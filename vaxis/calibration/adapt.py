@@ -1,8 +1,9 @@
 """Adapt a bundle to a participant from a calibration recording; score before and after.
 
-The adaptation is the participant's own input statistics (:class:`InputStats`: the mean and
-spread of each band feature, the RMS of each channel), which replace the training
-population's from the first window on. It needs no labels, so the resting baseline counts.
+The adaptation is the participant's own input statistics (:class:`InputStats`, for the input
+kinds the bundle reads: the mean and spread of each band feature and tangent-space coordinate,
+the RMS of each channel), which replace the training population's from the first window on.
+It needs no labels, so the resting baseline counts.
 
 Scoring splits the labelled stimuli: within each class, stimuli alternate between the
 adaptation half (1st, 3rd, …) and the held-out half (2nd, 4th, …). Statistics fitted on the
@@ -103,9 +104,10 @@ def fit_stats(bundle: Bundle, windows: np.ndarray) -> InputStats:
     if valid.sum() < 2:
         raise DataError("fewer than two valid calibration windows: nothing to adapt to")
     b = bundle
-    features, raw = window_inputs(windows[valid], b.sfreq, b.reference, b.detrend,
-                                  b.feature_kind, b.bands)  # fmt: skip
-    return InputStats.fit(features, raw)
+    inputs = window_inputs(windows[valid], b.sfreq, b.kinds, reference=b.reference,
+                           detrend=b.detrend, feature_kind=b.feature_kind, bands=b.bands,
+                           tangent=b.tangent_space())  # fmt: skip
+    return InputStats.fit(inputs)
 
 
 def _balanced_accuracy(truth: np.ndarray, predicted: np.ndarray, valid: np.ndarray):

@@ -12,12 +12,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from vaxis.decoder.covariance import TangentSpaceMap, n_pairs
+from vaxis.decoder.features import band_matrix
+from vaxis.decoder.inputs import INPUT_KINDS, InputStats
 from vaxis.errors import BundleError
 
 SCHEMA = "vaxis.bundle/1"
 MODEL_FILE = "model.onnx"
 META_FILE = "bundle.json"
-INPUT_KINDS = ("features", "raw")
 REFERENCES = ("average", "none")
 DETRENDS = ("linear", "constant", "none")
 
@@ -34,8 +38,10 @@ class InputSpec:
     """One input of the ONNX graph.
 
     ``kind`` is ``"features"`` (shape ``(batch, n_channels, n_bands)``: normalised band
-    features) or ``"raw"`` (shape ``(batch, n_channels, n_times)``: the preprocessed window
-    divided by each channel's standard deviation).
+    features), ``"raw"`` (shape ``(batch, n_channels, n_times)``: the preprocessed window
+    divided by each channel's standard deviation) or ``"covariance"`` (shape
+    ``(batch, n_covariance_bands, n_channels * (n_channels + 1) / 2)``: normalised tangent
+    vectors of the band covariances, defined by ``features.covariance``).
     """
 
     name: str
@@ -106,6 +112,22 @@ class Bundle:
         return {k: (float(v[0]), float(v[1])) for k, v in self.meta["features"]["bands"].items()}
 
     @property
+    def kinds(self) -> tuple[str, ...]:
+        """The input kinds the graph reads, each once, in the order of :attr:`inputs`."""
+        return tuple(dict.fromkeys(spec.kind for spec in self.inputs))
+
+    @property
+    def covariance(self) -> dict | None:
+        """``features.covariance`` (bands, shrinkage, reference), or None without a
+        covariance input."""
+        return self.meta["features"].get("covariance")
+
+    def tangent_space(self) -> TangentSpaceMap | None:
+        """The covariance input's :class:`TangentSpaceMap`, or None without one."""
+        block = self.covariance
+        return None if block is None else _tangent_space(block)
+
+    @property
     def normalisation(self) -> dict:
         return self.meta["normalisation"]
 
@@ -127,6 +149,48 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _tangent_space(block: dict) -> TangentSpaceMap:
+    bands = {k: (float(v[0]), float(v[1])) for k, v in block["bands"].items()}
+    return TangentSpaceMap(np.asarray(block["reference"], dtype=np.float64),
+                           float(block["shrinkage"]), bands)  # fmt: skip
+
+
+def _validate_covariance(meta: dict, specs: list[dict], where: str) -> None:
+    """Check ``features.covariance`` and the covariance inputs against each other."""
+    block = meta["features"].get("covariance")
+    if block is None:
+        if specs:
+            raise BundleError(f"{where}: a covariance input needs features.covariance")
+        return
+    if not specs:
+        raise BundleError(f"{where}: features.covariance given but no covariance input")
+    try:
+        tangent = _tangent_space(block)
+        band_matrix(int(meta["window"]["samples"]), float(meta["sfreq"]), tangent.bands)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise BundleError(f"{where}: features.covariance is not usable ({err})") from None
+    n_ch = len(meta["channels"])
+    if tangent.n_channels != n_ch:
+        raise BundleError(f"{where}: covariance reference is {tangent.n_channels} channels "
+                          f"square, not {n_ch}")  # fmt: skip
+    expected = [len(tangent.bands), n_pairs(n_ch)]
+    for spec in specs:
+        shape = list(spec.get("shape") or ())
+        if len(shape) != 3 or shape[1:] != expected:
+            raise BundleError(
+                f"{where}: covariance input {spec.get('name')!r} shape {spec.get('shape')} is "
+                f"not [batch, {expected[0]} bands, {expected[1]} channel pairs]"
+            )
+    try:
+        prior = InputStats.from_dict(meta["normalisation"]["prior"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise BundleError(f"{where}: normalisation.prior is not readable ({err})") from None
+    for name in ("covariance_mean", "covariance_std"):
+        value = getattr(prior, name)
+        if value is None or list(value.shape) != expected:
+            raise BundleError(f"{where}: normalisation.prior.{name} must have shape {expected}")
+
+
 def validate_meta(meta: dict, where: str = META_FILE) -> None:
     """Raise :class:`BundleError` naming the first thing ``meta`` gets wrong."""
     missing = [k for k in REQUIRED_KEYS if k not in meta]
@@ -140,6 +204,8 @@ def validate_meta(meta: dict, where: str = META_FILE) -> None:
     for spec in meta["inputs"]:
         if spec.get("kind") not in INPUT_KINDS:
             raise BundleError(f"{where}: input kind {spec.get('kind')!r} not in {INPUT_KINDS}")
+        if spec["kind"] == "covariance":
+            continue
         if len(spec.get("shape", ())) != 3 or spec["shape"][1] != n_ch:
             raise BundleError(
                 f"{where}: input {spec.get('name')!r} shape {spec.get('shape')} does not "
@@ -156,6 +222,7 @@ def validate_meta(meta: dict, where: str = META_FILE) -> None:
         raise BundleError(f"{where}: valence positions do not cover the classes")
     if "sha256" not in meta["onnx"]:
         raise BundleError(f"{where}: onnx.sha256 missing")
+    _validate_covariance(meta, [s for s in meta["inputs"] if s["kind"] == "covariance"], where)
 
 
 def load_bundle(path: str | Path) -> Bundle:

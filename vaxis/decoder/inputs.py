@@ -4,91 +4,179 @@ Training and live decoding both call :func:`window_inputs`, then normalise with 
 statistics of the subject (offline: all of the subject's windows, the standard FACED
 cross-subject practice) or of the participant (live: a calibration profile, or running
 statistics that start from the training population's and take over after a warm-up).
+
+Inputs come by kind:
+
+``"features"``
+    Band features (DE) per channel and band, z-scored.
+``"raw"``
+    The preprocessed window, divided by each channel's root mean square.
+``"covariance"``
+    Band-covariance tangent vectors (:mod:`vaxis.decoder.covariance`), z-scored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from vaxis.decoder.covariance import TangentSpaceMap
 from vaxis.decoder.features import BANDS, extract
 from vaxis.decoder.preprocessing import preprocess
 
 EPS = 1e-6
 
+#: The kinds of input a graph can read.
+INPUT_KINDS = ("features", "raw", "covariance")
+
+#: Z-scored kinds and the names of their mean and standard deviation.
+_ZSCORED = {
+    "features": ("feature_mean", "feature_std"),
+    "covariance": ("covariance_mean", "covariance_std"),
+}
+
 
 def window_inputs(
     windows: np.ndarray,
     sfreq: float,
+    kinds: Collection[str] = ("features", "raw"),
+    *,
     reference: str = "average",
     detrend: str = "linear",
     feature_kind: str = "de",
     bands: Mapping[str, tuple[float, float]] = BANDS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Preprocessed windows and their band features, before normalisation.
+    tangent: TangentSpaceMap | None = None,
+) -> dict[str, np.ndarray]:
+    """The inputs of ``kinds`` of preprocessed windows, before normalisation.
 
     Parameters
     ----------
     windows : array, shape (n_windows, n_channels, n_times), microvolts
+    sfreq : float
+        Sampling rate in Hz.
+    kinds : collection of str
+        Which of :data:`INPUT_KINDS` to compute; the others are not.
+    reference, detrend : str
+        Preprocessing (:func:`~vaxis.decoder.preprocessing.preprocess`).
+    feature_kind : str
+        ``"de"`` or ``"psd"`` for the ``"features"`` kind.
+    bands : mapping
+        Bands of the ``"features"`` kind.
+    tangent : TangentSpaceMap, optional
+        Reference, shrinkage and bands of the ``"covariance"`` kind; required for it.
 
     Returns
     -------
-    features : array, shape (n_windows, n_channels, n_bands)
-    raw : array, shape (n_windows, n_channels, n_times)
+    inputs : dict of str to float32 array
+        ``"features"`` (n_windows, n_channels, n_bands), ``"raw"`` (n_windows, n_channels,
+        n_times), ``"covariance"`` (n_windows, n_covariance_bands, n_pairs), as asked.
     """
+    unknown = set(kinds) - set(INPUT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown input kinds {sorted(unknown)}; expected {INPUT_KINDS}")
+    if "covariance" in kinds and tangent is None:
+        raise ValueError("the covariance input needs a TangentSpaceMap (tangent=)")
     raw = preprocess(windows, reference, detrend)
-    return extract(raw, sfreq, feature_kind, bands).astype(np.float32), raw
+    out = {}
+    if "features" in kinds:
+        out["features"] = extract(raw, sfreq, feature_kind, bands).astype(np.float32)
+    if "raw" in kinds:
+        out["raw"] = raw
+    if "covariance" in kinds:
+        out["covariance"] = tangent.transform(raw, sfreq).astype(np.float32)
+    return out
+
+
+def _raw_mean_square(raw: np.ndarray) -> np.ndarray:
+    """Mean square of each preprocessed channel of each window, (n_windows, n_channels)."""
+    return np.mean(np.square(raw, dtype=np.float64), axis=2)
 
 
 @dataclass
 class InputStats:
-    """Normalisation statistics of one subject or participant.
+    """Normalisation statistics of one subject or participant, for the kinds it holds.
+
+    A kind's statistics are ``None`` when they were not fitted (a bundle without that
+    input, or a bundle or profile written before the kind existed).
 
     Attributes
     ----------
     feature_mean, feature_std : array, shape (n_channels, n_bands)
     raw_std : array, shape (n_channels,)
         Root mean square of each preprocessed channel.
+    covariance_mean, covariance_std : array, shape (n_covariance_bands, n_pairs)
     """
 
-    feature_mean: np.ndarray
-    feature_std: np.ndarray
-    raw_std: np.ndarray
+    feature_mean: np.ndarray | None = None
+    feature_std: np.ndarray | None = None
+    raw_std: np.ndarray | None = None
+    covariance_mean: np.ndarray | None = None
+    covariance_std: np.ndarray | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The input kinds these statistics can normalise."""
+        held = {"raw": self.raw_std is not None}
+        held.update({k: getattr(self, names[0]) is not None for k, names in _ZSCORED.items()})
+        return tuple(k for k in INPUT_KINDS if held[k])
 
     @classmethod
-    def fit(cls, features: np.ndarray, raw: np.ndarray) -> InputStats:
-        """Statistics over all windows of one subject."""
-        features = np.asarray(features, dtype=np.float64)
-        return cls(
-            features.mean(axis=0),
-            features.std(axis=0),
-            np.sqrt(np.mean(np.square(raw, dtype=np.float64), axis=(0, 2))),
-        )
+    def fit(cls, inputs: Mapping[str, np.ndarray]) -> InputStats:
+        """Statistics over all windows of one subject, for each kind of ``inputs`` (the
+        un-normalised output of :func:`window_inputs`)."""
+        values = {}
+        for kind, x in inputs.items():
+            if kind == "raw":
+                values["raw_std"] = np.sqrt(_raw_mean_square(x).mean(axis=0))
+            else:
+                mean, std = _ZSCORED[kind]
+                x = np.asarray(x, dtype=np.float64)
+                values[mean], values[std] = x.mean(axis=0), x.std(axis=0)
+        return cls(**values)
 
     @classmethod
     def mean_of(cls, stats: list[InputStats]) -> InputStats:
-        """The average of several subjects' statistics (a population prior)."""
-        return cls(*(np.mean([getattr(s, k) for s in stats], axis=0) for k in cls._keys()))
+        """The average of several subjects' statistics (a population prior), for the
+        kinds they all hold."""
+        values = {}
+        for name in cls._keys():
+            held = [getattr(s, name) for s in stats]
+            if all(v is not None for v in held):
+                values[name] = np.mean(held, axis=0)
+        return cls(**values)
 
     @staticmethod
     def _keys() -> tuple[str, ...]:
-        return ("feature_mean", "feature_std", "raw_std")
+        return tuple(f.name for f in fields(InputStats))
 
     def to_dict(self) -> dict:
-        return {k: np.asarray(getattr(self, k)).tolist() for k in self._keys()}
+        """The statistics held, as lists (``bundle.json``, ``profile.json``)."""
+        return {
+            k: np.asarray(getattr(self, k)).tolist()
+            for k in self._keys()
+            if getattr(self, k) is not None
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping) -> InputStats:
-        return cls(*(np.asarray(data[k], dtype=np.float64) for k in cls._keys()))
+        """Read :meth:`to_dict`'s output; keys of kinds not held may be absent."""
+        return cls(**{k: np.asarray(data[k], dtype=np.float64) for k in cls._keys() if k in data})
 
-    def normalise(self, features: np.ndarray, raw: np.ndarray) -> dict[str, np.ndarray]:
-        """Inputs by kind: z-scored features, raw divided by channel RMS."""
-        return {
-            "features": ((features - self.feature_mean) / np.maximum(self.feature_std, EPS)),
-            "raw": raw / np.maximum(self.raw_std, EPS)[:, None],
-        }
+    def normalise(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Inputs by kind: z-scored features and covariance, raw divided by channel RMS."""
+        missing = set(inputs) - set(self.kinds)
+        if missing:
+            raise ValueError(f"no statistics for input kinds {sorted(missing)}")
+        out = {}
+        for kind, x in inputs.items():
+            if kind == "raw":
+                out[kind] = x / np.maximum(self.raw_std, EPS)[:, None]
+            else:
+                mean, std = (getattr(self, name) for name in _ZSCORED[kind])
+                out[kind] = (x - mean) / np.maximum(std, EPS)
+        return out
 
 
 class RunningStats:
@@ -97,12 +185,14 @@ class RunningStats:
     Window ``i`` is normalised with the statistics of all valid windows up to and
     including ``i`` once ``warmup`` of them have been seen, and with ``prior`` before.
     Processing windows one by one or in batches gives the same result, which is what
-    makes ``replay --fast`` equal ``replay --realtime``.
+    makes ``replay --fast`` equal ``replay --realtime``. Every kind counts the same
+    windows, so all kinds leave the warm-up together.
 
     Parameters
     ----------
     prior : InputStats
-        Statistics to use during warm-up (the training population's).
+        Statistics to use during warm-up (the training population's); it must hold every
+        kind that will be normalised.
     warmup : int
         Valid windows needed before the running statistics take over.
     """
@@ -111,32 +201,54 @@ class RunningStats:
         self.prior = prior
         self.warmup = warmup
         self.count_ = 0
-        self._sum = np.zeros_like(prior.feature_mean)
-        self._sumsq = np.zeros_like(prior.feature_mean)
-        self._raw_sumsq = np.zeros_like(prior.raw_std)
+        self._sums: dict[str, list[np.ndarray]] = {}
+
+    @staticmethod
+    def _moments(kind: str, x: np.ndarray) -> list[np.ndarray]:
+        """Per-window quantities whose running sums give the kind's statistics."""
+        if kind == "raw":
+            return [_raw_mean_square(x)]
+        x = np.asarray(x, dtype=np.float64)
+        return [x, x**2]
 
     def normalise(
-        self, features: np.ndarray, raw: np.ndarray, valid: np.ndarray
+        self, inputs: Mapping[str, np.ndarray], valid: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """Update with the valid windows of a batch and normalise every window."""
-        f64 = np.where(valid[:, None, None], features, 0.0).astype(np.float64)
-        raw_ms = np.where(valid[:, None], np.mean(np.square(raw, dtype=np.float64), axis=2), 0.0)
+        """Update with the valid windows of a batch and normalise every window.
+
+        Parameters
+        ----------
+        inputs : dict of str to array
+            Un-normalised inputs by kind (:func:`window_inputs`), windows first.
+        valid : array of bool, shape (n_windows,)
+            Windows that count towards the statistics.
+        """
+        missing = set(inputs) - set(self.prior.kinds)
+        if missing:
+            raise ValueError(f"the prior holds no statistics for input kinds {sorted(missing)}")
         counts = self.count_ + np.cumsum(valid)
-        sums = self._sum + np.cumsum(f64, axis=0)
-        sumsqs = self._sumsq + np.cumsum(f64**2, axis=0)
-        raw_sums = self._raw_sumsq + np.cumsum(raw_ms, axis=0)
-        self.count_, self._sum, self._sumsq, self._raw_sumsq = (
-            int(counts[-1]), sums[-1], sumsqs[-1], raw_sums[-1]
-        )  # fmt: skip
-        n = np.maximum(counts, 1)[:, None, None]
-        mean = sums / n
-        std = np.sqrt(np.maximum(sumsqs / n - mean**2, 0.0))
-        raw_std = np.sqrt(raw_sums / n[:, :, 0])
-        warm = (counts >= self.warmup)[:, None, None]
-        mean = np.where(warm, mean, self.prior.feature_mean)
-        std = np.where(warm, std, self.prior.feature_std)
-        raw_std = np.where(warm[:, :, 0], raw_std, self.prior.raw_std)
-        return {
-            "features": (features - mean) / np.maximum(std, EPS),
-            "raw": raw / np.maximum(raw_std, EPS)[:, :, None],
-        }
+        warm = counts >= self.warmup
+        n = np.maximum(counts, 1).astype(np.float64)
+        out = {}
+        for kind, x in inputs.items():
+            moments = self._moments(kind, x)
+            before = self._sums.get(kind) or [np.zeros(m.shape[1:]) for m in moments]
+            running = []
+            for total, moment in zip(before, moments, strict=True):
+                mask = valid.reshape(-1, *([1] * (moment.ndim - 1)))
+                running.append(total + np.cumsum(np.where(mask, moment, 0.0), axis=0))
+            self._sums[kind] = [r[-1] for r in running]
+            shape = (-1, *([1] * (running[0].ndim - 1)))
+            w, per_window = warm.reshape(shape), n.reshape(shape)
+            if kind == "raw":
+                rms = np.where(w, np.sqrt(running[0] / per_window), self.prior.raw_std)
+                out[kind] = x / np.maximum(rms, EPS)[:, :, None]
+            else:
+                mean = running[0] / per_window
+                std = np.sqrt(np.maximum(running[1] / per_window - mean**2, 0.0))
+                prior_mean, prior_std = (getattr(self.prior, k) for k in _ZSCORED[kind])
+                mean = np.where(w, mean, prior_mean)
+                std = np.where(w, std, prior_std)
+                out[kind] = (x - mean) / np.maximum(std, EPS)
+        self.count_ = int(counts[-1])
+        return out

@@ -10,6 +10,7 @@ from vaxis.decoder.bundle import Bundle
 from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
 from vaxis.decoder.quality import DEFAULT_LIMITS, QualityLimits, check_windows
 from vaxis.decoder.session import open_session
+from vaxis.errors import BundleError
 
 
 @dataclass
@@ -69,8 +70,15 @@ class Decoder:
         self.running = (
             None if stats else RunningStats(InputStats.from_dict(norm["prior"]), norm["warmup"])
         )
+        held = stats if stats else self.running.prior
+        missing = [k for k in bundle.kinds if k not in held.kinds]
+        if missing:
+            whose = "the participant's statistics" if stats else "the bundle's prior"
+            raise BundleError(f"{whose} hold no statistics for the bundle's "
+                              f"{', '.join(missing)} input")  # fmt: skip
         self.session = open_session(model or bundle.model_path, threads=threads)
         self._inputs = bundle.inputs
+        self._tangent = bundle.tangent_space()
         self._positions = np.array([bundle.valence_positions[c] for c in bundle.classes])
 
     def decode(self, windows: np.ndarray) -> Predictions:
@@ -81,18 +89,30 @@ class Decoder:
         """
         windows = np.asarray(windows, dtype=np.float32)
         valid, reasons = check_windows(windows, self.bundle.channels, self.limits)
-        clean = np.where(valid[:, None, None], windows, 0.0).astype(np.float32)
-        b = self.bundle
-        features, raw = window_inputs(
-            clean, b.sfreq, b.reference, b.detrend, b.feature_kind, b.bands
-        )
-        if self.running is not None:
-            normalised = self.running.normalise(features, raw, valid)
-        else:
-            normalised = self.stats.normalise(features, raw)
-        feeds = {spec.name: normalised[spec.kind].astype(np.float32) for spec in self._inputs}
-        probs, valence = self.session.run(["probs", "valence"], feeds)
+        probs, valence = self.session.run(["probs", "valence"], self.feeds(windows, valid))
         probs = np.where(valid[:, None], probs, np.nan)
         valence = np.where(valid, valence.reshape(-1), np.nan)
         labels = np.where(valid, np.nanargmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
         return Predictions(probs, valence, labels, valid, reasons)
+
+    def feeds(self, windows: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's inputs by name: the normalised inputs of the kinds the bundle reads.
+
+        Invalid windows are zeroed before their inputs are computed and do not update
+        running statistics (which valid ones do).
+
+        Parameters
+        ----------
+        windows : array, shape (n_windows, n_channels, n_times), microvolts
+        valid : array of bool, shape (n_windows,)
+        """
+        clean = np.where(valid[:, None, None], windows, 0.0).astype(np.float32)
+        b = self.bundle
+        inputs = window_inputs(clean, b.sfreq, b.kinds, reference=b.reference, detrend=b.detrend,
+                               feature_kind=b.feature_kind, bands=b.bands,
+                               tangent=self._tangent)  # fmt: skip
+        if self.running is not None:
+            normalised = self.running.normalise(inputs, valid)
+        else:
+            normalised = self.stats.normalise(inputs)
+        return {spec.name: normalised[spec.kind].astype(np.float32) for spec in self._inputs}

@@ -10,7 +10,8 @@ and outputs). ``profile.json`` (schema ``vaxis.profile/1``):
     ``{"model_id", "sha256"}`` of the bundle it was calibrated against; a profile is refused
     with any other bundle.
 ``normalisation``
-    :class:`~vaxis.decoder.inputs.InputStats` as a dict: the participant's feature statistics.
+    :class:`~vaxis.decoder.inputs.InputStats` as a dict: the participant's statistics of each
+    input kind of the bundle (a profile written before a kind existed lacks its keys).
 ``model``
     ``null`` or ``{"file": "model.onnx", "sha256": ...}``.
 ``metrics``, ``created``, ``synthetic``

@@ -87,7 +87,8 @@ def _subject_windows(corpus: Corpus, data: np.ndarray, window_s: float) -> np.nd
     if n_windows == 0:
         raise DataError(f"corpus {corpus.name!r}: trials are shorter than one {window_s} s window")
     flat = windows.reshape(n_trials * n_windows, *windows.shape[2:])
-    features, _ = window_inputs(flat, corpus.sfreq, bands=corpus.bands or BANDS)
+    inputs = window_inputs(flat, corpus.sfreq, ("features",), bands=corpus.bands or BANDS)
+    features = inputs["features"]
     return features.reshape(n_trials, n_windows, *features.shape[1:])
 
 

@@ -4,24 +4,34 @@ Every subject's trials are cut into windows, turned into inputs with the decoder
 :func:`~vaxis.decoder.inputs.window_inputs`, and normalised with that subject's
 :class:`~vaxis.decoder.inputs.InputStats` -- the offline counterpart of the running
 statistics the live decoder uses -- so training and live inputs match. DE features are
-computed once per subject; raw windows are kept decimated (block means, exactly what the
-exported graph's first step computes) to keep a FACED-size corpus in memory.
+computed once per subject; raw windows are kept decimated (the anti-aliasing FIR of
+:func:`~vaxis.offline.train.resample.decimate_fir`, which the exported graph's first step
+applies too) to keep a FACED-size corpus in memory.
+
+Band covariances are kept as matrices (float32): their tangent vectors need a reference
+fitted on a split's training subjects, which :func:`~vaxis.offline.train.covariance.fit_tangent`
+computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS, canonical, match_channels
+from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import InputStats, window_inputs
 from vaxis.decoder.windows import cut, seconds_to_samples
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.resample import decimate_fir
+
+if TYPE_CHECKING:
+    from vaxis.offline.train.covariance import TangentInputs
 
 
 @dataclass
@@ -43,6 +53,12 @@ class WindowSet:
         Window and hop in full-rate samples.
     decimate : int
         Block length of the raw windows' decimation.
+    bands : dict of str to (float, float)
+        Bands of the features and of the covariances.
+    covariances : float32 array, shape (n_windows, n_bands, n_channels, n_channels), or None
+        Each window's band covariances, shrunk by ``shrinkage``; None when not computed.
+    shrinkage : float
+        Shrinkage of the covariances toward the scaled identity.
     """
 
     features: np.ndarray
@@ -55,6 +71,9 @@ class WindowSet:
     window: int
     hop: int
     decimate: int
+    bands: dict[str, tuple[float, float]] | None = None
+    covariances: np.ndarray | None = None
+    shrinkage: float = DEFAULT_SHRINKAGE
 
     def mask(self, subject_ids: list[str]) -> np.ndarray:
         """Boolean mask of the windows of ``subject_ids``."""
@@ -62,6 +81,11 @@ class WindowSet:
 
     def inputs(self, kind: str, mask: np.ndarray | None = None) -> np.ndarray:
         """The ``"features"`` or ``"raw"`` inputs, optionally of masked windows."""
+        if kind not in ("features", "raw"):
+            raise ValueError(
+                f"a WindowSet holds the features and raw inputs, not {kind!r}; covariance "
+                "inputs depend on a split: fit_tangent(windows, train_ids).inputs"
+            )
         data = self.features if kind == "features" else self.raw
         return data if mask is None else data[mask]
 
@@ -78,6 +102,8 @@ def load_windows(
     hop_s: float = 2.0,
     decimate: int = 4,
     on_subject: Callable[[str], None] | None = None,
+    covariance: bool = True,
+    shrinkage: float = DEFAULT_SHRINKAGE,
 ) -> WindowSet:
     """Cut, featurise and normalise every subject of a raw corpus.
 
@@ -91,6 +117,11 @@ def load_windows(
         Block length of the kept raw windows' decimation.
     on_subject : callable, optional
         Called with each subject id once it is done (progress bars).
+    covariance : bool
+        Keep each window's band covariances (float32, ``n_bands * n_channels**2`` values
+        per window); only covariance members need them.
+    shrinkage : float
+        Shrinkage of the covariances toward the scaled identity.
     """
     if corpus.kind != "raw":
         raise DataError(
@@ -103,7 +134,9 @@ def load_windows(
     window = seconds_to_samples(window_s, corpus.sfreq)
     hop = seconds_to_samples(hop_s, corpus.sfreq)
     bands = corpus.bands or BANDS
-    parts: dict[str, list[np.ndarray]] = {"features": [], "raw": [], "y": [], "subjects": []}
+    parts: dict[str, list[np.ndarray]] = {
+        "features": [], "raw": [], "y": [], "subjects": [], "covariances": []
+    }  # fmt: skip
     stats: dict[str, InputStats] = {}
     for subject in corpus:
         data = np.asarray(subject.load())
@@ -120,9 +153,12 @@ def load_windows(
             )
         n_trials, _, n_win = windows.shape[:3]
         flat = windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, len(channels), window)
-        features, raw = window_inputs(flat, corpus.sfreq, bands=bands)
-        stats[subject.subject_id] = InputStats.fit(features, raw)
-        normed = stats[subject.subject_id].normalise(features, raw)
+        inputs = window_inputs(flat, corpus.sfreq, ("features", "raw"), bands=bands)
+        stats[subject.subject_id] = InputStats.fit(inputs)
+        normed = stats[subject.subject_id].normalise(inputs)
+        if covariance:
+            covs = band_covariances(inputs["raw"], corpus.sfreq, bands, shrinkage)
+            parts["covariances"].append(covs.astype(np.float32))
         parts["features"].append(normed["features"].astype(np.float32))
         parts["raw"].append(decimate_fir(normed["raw"], decimate).astype(np.float32))
         parts["y"].append(np.repeat(np.asarray(subject.labels, dtype=np.int64), n_win))
@@ -130,8 +166,8 @@ def load_windows(
         if on_subject is not None:
             on_subject(subject.subject_id)
     return WindowSet(
-        features=np.concatenate(parts["features"]),
-        raw=np.concatenate(parts["raw"]),
+        features=_concatenate(parts["features"]),
+        raw=_concatenate(parts["raw"]),
         y=np.concatenate(parts["y"]),
         subjects=np.concatenate(parts["subjects"]),
         stats=stats,
@@ -140,15 +176,34 @@ def load_windows(
         window=window,
         hop=hop,
         decimate=decimate,
+        bands={k: (float(v[0]), float(v[1])) for k, v in bands.items()},
+        covariances=_concatenate(parts["covariances"]) if covariance else None,
+        shrinkage=float(shrinkage),
     )
 
 
-def subject_inputs(corpus: Corpus, windows: WindowSet, subject_id: str) -> dict[str, np.ndarray]:
+def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate`` that releases each part once copied, so the peak memory is the
+    result plus one subject, not twice the corpus."""
+    out = np.empty((sum(len(p) for p in parts), *parts[0].shape[1:]), dtype=parts[0].dtype)
+    start = 0
+    while parts:
+        part = parts.pop(0)
+        out[start : start + len(part)] = part
+        start += len(part)
+    return out
+
+
+def subject_inputs(
+    corpus: Corpus, windows: WindowSet, subject_id: str, tangent: TangentInputs | None = None
+) -> dict[str, np.ndarray]:
     """Full-rate normalised inputs of one subject's windows, as the bundle's graph reads them.
 
     ``WindowSet`` keeps raw windows decimated; the exported graph takes them at full rate
     and decimates itself. This recomputes one subject's windows the same way
-    :func:`load_windows` did, with the subject's statistics.
+    :func:`load_windows` did, with the subject's statistics. With ``tangent`` (a split's
+    :func:`~vaxis.offline.train.covariance.fit_tangent`) the ``"covariance"`` input comes
+    too, computed the way the live decoder computes it.
     """
     subject = next((s for s in corpus if s.subject_id == subject_id), None)
     if subject is None:
@@ -157,6 +212,8 @@ def subject_inputs(corpus: Corpus, windows: WindowSet, subject_id: str) -> dict[
     cut_windows = cut(data, windows.window, windows.hop)
     n_trials, n_ch, n_win = cut_windows.shape[:3]
     flat = cut_windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, n_ch, windows.window)
-    features, raw = window_inputs(flat, windows.sfreq, bands=corpus.bands or BANDS)
-    normed = windows.stats[subject_id].normalise(features, raw)
-    return {k: v.astype(np.float32) for k, v in normed.items()}
+    kinds = ("features", "raw") if tangent is None else ("features", "raw", "covariance")
+    inputs = window_inputs(flat, windows.sfreq, kinds, bands=windows.bands or BANDS,
+                           tangent=None if tangent is None else tangent.tangent_map)  # fmt: skip
+    stats = windows.stats if tangent is None else tangent.stats
+    return {k: v.astype(np.float32) for k, v in stats[subject_id].normalise(inputs).items()}

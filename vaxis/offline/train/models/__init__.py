@@ -10,6 +10,7 @@ from vaxis.offline.train.models.eegnet import EEGNet
 from vaxis.offline.train.models.graph import TopoGraphNet
 from vaxis.offline.train.models.logistic import LogisticDE
 from vaxis.offline.train.models.mlp import MLPDE
+from vaxis.offline.train.models.tangent import TangentMLP
 
 #: Architecture name -> (class, input kind).
 ZOO: dict[str, tuple[type, str]] = {
@@ -17,6 +18,7 @@ ZOO: dict[str, tuple[type, str]] = {
     "mlp": (MLPDE, "features"),
     "graph": (TopoGraphNet, "features"),
     "eegnet": (EEGNet, "raw"),
+    "tangent": (TangentMLP, "covariance"),
 }
 
-__all__ = ["ZOO", "EEGNet", "LogisticDE", "MLPDE", "TopoGraphNet"]
+__all__ = ["ZOO", "EEGNet", "LogisticDE", "MLPDE", "TangentMLP", "TopoGraphNet"]

@@ -1,0 +1,126 @@
+"""The covariance input offline: a reference from training subjects only, per-subject
+z-scoring, parity with the live decoder, and the member that reads it. SYNTHETIC data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests.decoder.covariance_bundle import covariance_meta, write_covariance_bundle
+from vaxis.decoder.bundle import load_bundle
+from vaxis.decoder.channels import match_channels
+from vaxis.decoder.covariance import n_pairs
+from vaxis.decoder.pipeline import Decoder
+from vaxis.decoder.windows import cut
+from vaxis.errors import DataError
+from vaxis.offline.corpus import open_corpus
+from vaxis.offline.corpus.synthetic import write_synthetic_faced
+from vaxis.offline.train.covariance import fit_tangent
+from vaxis.offline.train.data import load_windows, subject_inputs
+from vaxis.offline.train.models import ZOO, TangentMLP
+from vaxis.offline.train.pool import MemberSpec, build_member
+
+TRAIN = ["sub000", "sub001", "sub002"]
+TEST = "sub003"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tangent") / "corpus"
+    return open_corpus(write_synthetic_faced(path, n_subjects=4, seconds=8, fmt="processed"))
+
+
+@pytest.fixture(scope="module")
+def windows(corpus):
+    return load_windows(corpus)
+
+
+@pytest.fixture(scope="module")
+def tangent(windows):
+    return fit_tangent(windows, TRAIN)
+
+
+def test_windows_keep_float32_band_covariances(windows):
+    n, n_ch = len(windows.y), len(windows.channels)
+    assert windows.covariances.shape == (n, 5, n_ch, n_ch)
+    assert windows.covariances.dtype == np.float32
+    with pytest.raises(ValueError, match="fit_tangent"):
+        windows.inputs("covariance")
+
+
+def test_reference_is_the_riemannian_mean_of_training_subjects_only(windows, tangent):
+    from pyriemann.geometry.mean import mean_riemann
+
+    means = np.stack([windows.covariances[windows.mask([s])].mean(0, dtype=np.float64)
+                      for s in TRAIN])  # fmt: skip
+    expected = mean_riemann(means.transpose(1, 0, 2, 3))
+    np.testing.assert_allclose(tangent.reference, expected, rtol=1e-8, atol=1e-12)
+    with_test = fit_tangent(windows, [*TRAIN, TEST]).reference
+    assert not np.allclose(with_test, tangent.reference, rtol=1e-3)
+
+
+def test_every_subject_is_z_scored_with_its_own_statistics(windows, tangent):
+    assert tangent.inputs.shape == (len(windows.y), 5, n_pairs(len(windows.channels)))
+    assert tangent.inputs.dtype == np.float32
+    for subject in [*TRAIN, TEST]:
+        own = tangent.inputs[windows.mask([subject])]
+        np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-4)
+        np.testing.assert_allclose(own.std(axis=0), 1.0, atol=1e-3)
+        assert tangent.stats[subject].kinds == ("features", "raw", "covariance")
+        np.testing.assert_array_equal(
+            tangent.stats[subject].feature_mean, windows.stats[subject].feature_mean
+        )
+    prior = tangent.prior()
+    np.testing.assert_allclose(
+        prior.covariance_mean, np.mean([tangent.stats[s].covariance_mean for s in TRAIN], axis=0)
+    )
+
+
+def test_fit_tangent_refuses_what_it_cannot_do(corpus, windows):
+    with pytest.raises(DataError, match="no windows"):
+        fit_tangent(windows, ["sub999"])
+    without = load_windows(corpus.subset(["sub000"]), covariance=False)
+    assert without.covariances is None
+    with pytest.raises(DataError, match="covariance=False"):
+        fit_tangent(without, ["sub000"])
+
+
+def test_live_decoder_gives_the_training_covariance_inputs(tmp_path, corpus, windows, tangent):
+    """Fed a subject's microvolt windows and the subject's statistics, the live Decoder's
+    covariance (and feature) inputs are the ones the members trained on."""
+    meta = covariance_meta(windows.channels, tangent.reference, tangent.prior(),
+                           sfreq=windows.sfreq, window_s=windows.window / windows.sfreq,
+                           shrinkage=windows.shrinkage, bands=windows.bands)  # fmt: skip
+    meta["features"]["covariance"] = tangent.bundle_block()
+    assert meta["inputs"][1] == tangent.input_spec()
+    bundle = load_bundle(write_covariance_bundle(tmp_path, meta))
+    subject = next(s for s in corpus if s.subject_id == TEST)
+    data = subject.load()[:, match_channels(corpus.channels, bundle.channels)]
+    cut_windows = cut(data, windows.window, windows.hop)
+    n_trials, n_ch, n_win = cut_windows.shape[:3]
+    flat = cut_windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, n_ch, windows.window)
+    decoder = Decoder(bundle, stats=tangent.stats[TEST])
+    feeds = decoder.feeds(flat, np.ones(len(flat), dtype=bool))
+    mask = windows.mask([TEST])
+    np.testing.assert_allclose(feeds["covariance"], tangent.inputs[mask], atol=1e-4)
+    np.testing.assert_allclose(feeds["features"], windows.features[mask], atol=1e-4)
+    exported = subject_inputs(corpus, windows, TEST, tangent)
+    np.testing.assert_allclose(exported["covariance"], feeds["covariance"], atol=1e-5)
+    assert "covariance" not in subject_inputs(corpus, windows, TEST)
+
+
+def test_tangent_member_reads_the_covariance_input(windows, tangent):
+    assert ZOO["tangent"] == (TangentMLP, "covariance")
+    shape = tangent.inputs.shape[1:]
+    model = build_member(MemberSpec("tangent", 0, tuple(TRAIN)), shape, 9, 62.5, windows.channels)
+    out = model(torch.as_tensor(tangent.inputs[:7]))
+    assert out.shape == (7, 9)
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears[-1] is model.readout
+
+
+def test_study_does_not_take_the_tangent_member_for_a_band_feature_model():
+    from vaxis.offline.study.models import feature_architectures
+
+    assert "TangentMLP" not in feature_architectures()
