@@ -9,6 +9,7 @@ import numpy as np
 
 from vaxis.decoder.bundle import MODEL_FILE, write_bundle_json
 from vaxis.decoder.features import BANDS
+from vaxis.decoder.inputs import InputStats
 from vaxis.offline.axis import AxisFile
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.config import TrainConfig
@@ -56,6 +57,22 @@ def provenance_summary(corpus: Corpus, fold: FoldResult) -> dict:
     return summary
 
 
+def feature_meta(bands: dict, fold: FoldResult, graph: EnsembleGraph) -> dict:
+    """``bundle.json``'s ``features``: the DE bands, and the covariance input's reference when
+    the graph reads it."""
+    meta = {"kind": "de", "bands": {k: list(v) for k, v in bands.items()}}
+    if "covariance" in graph.input_kinds:
+        meta["covariance"] = fold.inputs["covariance"].bundle_block()
+    return meta
+
+
+def population_prior(windows: WindowSet, fold: FoldResult) -> InputStats:
+    """The training subjects' mean statistics of every kind (the live decoder's warm-up)."""
+    if "covariance" in fold.inputs:
+        return fold.inputs["covariance"].prior()
+    return InputStats.mean_of([windows.stats[s] for s in fold.split.train])
+
+
 def compact_metrics(metrics: dict, split: str) -> dict:
     """The test figures bundle.json carries (the full set is in ``report/metrics.json``)."""
     out = {"split": split, "n_test_subjects": metrics["n_test_subjects"]}
@@ -91,7 +108,7 @@ def write_bundle(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     graph = ensemble_graph(fold, positions, windows.decimate)
-    examples = subject_inputs(corpus, windows, fold.split.test[0], fold.inputs)
+    examples = subject_inputs(corpus, windows, fold.split.test[0], fold.inputs.get("covariance"))
     export_onnx(graph, out / MODEL_FILE, examples)
     max_diff = parity(graph, out / MODEL_FILE, examples)
     tag = "-synthetic" if corpus.synthetic else ""
@@ -118,7 +135,7 @@ def write_bundle(
         "hop": {"seconds": windows.hop / windows.sfreq, "samples": windows.hop},
         # Windows are only re-referenced and detrended; bands are cut in the FFT.
         "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
-        "features": feature_meta(bands, fold),
+        "features": feature_meta(bands, fold, graph),
         "normalisation": {
             "method": "subject",
             "prior": population_prior(windows, fold).to_dict(),

@@ -61,6 +61,8 @@ class TrainConfig:
         Share of training subjects each member after the first round learns from.
     diversity_weight : float
         Weight of error diversity against selection accuracy in the greedy combination.
+    init : str or None
+        A local checkpoint that raw members able to start from one (CBraMod) fine-tune from.
     seed : int
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
@@ -89,6 +91,7 @@ class TrainConfig:
     raw_windows_per_epoch: int = 6000
     bag_fraction: float = 0.8
     diversity_weight: float = 0.05
+    init: str | None = None
     seed: int = 0
     device: str = "cpu"
 

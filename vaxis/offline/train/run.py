@@ -17,6 +17,7 @@ from vaxis.offline.train.config import TrainConfig, resolve_device
 from vaxis.offline.train.data import load_windows
 from vaxis.offline.train.evaluate import evaluate, pooled_test, summarise_seeds
 from vaxis.offline.train.fold import train_fold
+from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.report import write_report
 
 
@@ -96,8 +97,11 @@ def train_bundle(
     positions = np.array(axis_file.position_of(classes, str(axis)))
     with _progress(console, progress) as bars:
         task = bars.add_task("features", total=len(corpus))
-        windows = load_windows(corpus, config.window_s, config.hop_s, config.decimate,
-                               on_subject=lambda _: bars.advance(task))  # fmt: skip
+        windows = load_windows(
+            corpus, config.window_s, config.hop_s, config.decimate,
+            on_subject=lambda _: bars.advance(task),
+            covariance=any(ZOO[arch][1] == "covariance" for arch in config.archs),
+        )  # fmt: skip
         splits = make_splits(corpus.subject_ids, config)
         runs = []
         for offset in range(config.seeds):
