@@ -57,17 +57,28 @@ def test_report_files_are_labelled_synthetic(tiny_bundle):
     report = tiny_bundle / "report"
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["synthetic"] is True
-    for name in ("confusion_matrix.png", "per_subject_accuracy.png", "valence_scatter.png"):
+    for name in ("confusion_matrix.png", "per_subject_accuracy.png", "valence_scatter.png",
+                 "member_diversity.png"):  # fmt: skip
         assert (report / name).stat().st_size > 5000
+    summary = (report / "summary.md").read_text()
+    assert summary.startswith("# SYNTHETIC DATA") and "| stacking |" in summary
     rows = (report / "per_subject_accuracy.csv").read_text().splitlines()
     assert rows[0].endswith("synthetic") and len(rows) == 1 + metrics["n_test_subjects"]
 
 
-def test_onnxruntime_matches_torch_on_test_windows(tiny_training):
+def _training_inputs(tiny_training, subject_id: str):
+    """The corpus, the fold's statistics of ``subject_id`` and its full-rate inputs."""
+    from vaxis.offline.train.covariance import fit_tangent
+
     corpus = open_corpus(tiny_training["corpus"])
-    windows = load_windows(corpus)
+    windows = load_windows(corpus, covariance=True)
+    tangent = fit_tangent(windows, tiny_training["metrics"]["folds"][0]["train"])
+    return corpus, tangent.stats[subject_id], subject_inputs(corpus, windows, subject_id, tangent)
+
+
+def test_onnxruntime_matches_torch_on_test_windows(tiny_training):
     test_ids = tiny_training["metrics"]["folds"][0]["test"]
-    inputs = subject_inputs(corpus, windows, test_ids[-1])
+    _, _, inputs = _training_inputs(tiny_training, test_ids[-1])
     ours = torch_outputs(tiny_training["graph"], inputs)
     theirs = onnx_outputs(tiny_training["bundle"] / "model.onnx", inputs)
     for key in ("probs", "valence"):
@@ -79,15 +90,14 @@ def test_onnxruntime_matches_torch_on_test_windows(tiny_training):
 def test_live_decoder_reproduces_training_predictions(tiny_training):
     """The live Decoder, fed microvolt windows and the subject's statistics, gives what the
     trained ensemble gives on the training pipeline's inputs."""
-    corpus = open_corpus(tiny_training["corpus"])
-    windows = load_windows(corpus)
     subject_id = tiny_training["metrics"]["folds"][0]["test"][0]
+    corpus, stats, inputs = _training_inputs(tiny_training, subject_id)
     bundle = load_bundle(tiny_training["bundle"])
     subject = next(s for s in corpus if s.subject_id == subject_id)
     picks = [corpus.channels.index(c) for c in bundle.channels]
     clip = subject.load()[0, picks, : bundle.window_samples]
-    decoded = Decoder(bundle, stats=windows.stats[subject_id]).decode(clip[None])
-    expected = torch_outputs(tiny_training["graph"], subject_inputs(corpus, windows, subject_id))
+    decoded = Decoder(bundle, stats=stats).decode(clip[None])
+    expected = torch_outputs(tiny_training["graph"], inputs)
     np.testing.assert_allclose(decoded.probs[0], expected["probs"][0], atol=1e-4)
     np.testing.assert_allclose(decoded.valence[0], expected["valence"][0], atol=1e-4)
 

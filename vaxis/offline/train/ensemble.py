@@ -157,6 +157,7 @@ def caruana_select(
     """Selection with replacement on log-loss among ``candidates``; the best round is kept."""
     candidates = [int(c) for c in candidates]
     probs = np.stack([np.exp(member_log_probs[c]) for c in candidates])
+    probs /= probs.sum(axis=2, keepdims=True)  # undo the floor log-probabilities carry
     labels = np.arange(probs.shape[2])
     counts = np.zeros(len(candidates))
     total = np.zeros(probs.shape[1:])
