@@ -201,12 +201,19 @@ def train(
     quick: Annotated[
         bool, typer.Option(help="Small pool and few epochs (overrides --pool/--members/--epochs).")
     ] = False,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="Local CBraMod checkpoint (the authors' pretrained weights) that "
+            "CBraMod members fine-tune from."
+        ),
+    ] = None,
 ) -> None:
     """Train the residual ensemble and export a bundle (model.onnx + bundle.json + report/)."""
     from vaxis.offline.train import TrainConfig, train_bundle
 
     settings = dict(split=split, folds=folds, device=device, seed=seed, window_s=window,
-                    hop_s=hop)  # fmt: skip
+                    hop_s=hop, init=None if init is None else str(init))  # fmt: skip
     config = (
         TrainConfig.quick(**settings)
         if quick

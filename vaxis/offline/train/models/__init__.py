@@ -6,10 +6,13 @@ and read normalised raw windows ``(batch, n_chans, n_times)``. Every model's rea
 its last registered ``nn.Linear`` (the study reads the penultimate representation there).
 """
 
+from vaxis.offline.train.models.cbramod import CBraMod
+from vaxis.offline.train.models.deep4 import DeepConvNet
 from vaxis.offline.train.models.eegnet import EEGNet
 from vaxis.offline.train.models.graph import TopoGraphNet
 from vaxis.offline.train.models.logistic import LogisticDE
 from vaxis.offline.train.models.mlp import MLPDE
+from vaxis.offline.train.models.shallow import ShallowConvNet
 from vaxis.offline.train.models.tangent import TangentMLP
 
 #: Architecture name -> (class, input kind).
@@ -17,8 +20,21 @@ ZOO: dict[str, tuple[type, str]] = {
     "logistic": (LogisticDE, "features"),
     "mlp": (MLPDE, "features"),
     "graph": (TopoGraphNet, "features"),
+    "shallow": (ShallowConvNet, "raw"),
     "eegnet": (EEGNet, "raw"),
+    "deep4": (DeepConvNet, "raw"),
+    "cbramod": (CBraMod, "raw"),
     "tangent": (TangentMLP, "covariance"),
 }
 
-__all__ = ["ZOO", "EEGNet", "LogisticDE", "MLPDE", "TangentMLP", "TopoGraphNet"]
+__all__ = [
+    "ZOO",
+    "CBraMod",
+    "DeepConvNet",
+    "EEGNet",
+    "LogisticDE",
+    "MLPDE",
+    "ShallowConvNet",
+    "TangentMLP",
+    "TopoGraphNet",
+]

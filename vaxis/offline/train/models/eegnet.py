@@ -1,25 +1,33 @@
-"""EEGNet (Lawhern et al., 2018): a compact convolutional network on raw windows."""
+"""EEGNet (Lawhern et al., 2018): a compact depthwise-separable ConvNet."""
 
 from __future__ import annotations
 
-import torch
+from braindecode.models import EEGNetv4
 from torch import nn
 
+from vaxis.offline.train.models.braindecode_adapt import adapt
 
-class EEGNet(nn.Module):
-    """Temporal filters, depthwise spatial filters, a separable convolution, a read-out.
+
+class EEGNet(EEGNetv4):
+    """braindecode's ``EEGNetv4`` with its temporal kernel in seconds and a linear read-out.
 
     Parameters
     ----------
     n_chans, n_times : int
         Input shape ``(batch, n_chans, n_times)``.
     n_outputs : int
-        Number of classes.
+        Number of classes (logits out).
     sfreq : float
-        Sampling rate of the input; sets the temporal kernel to half a second.
+        Rate of the input; the first temporal kernel spans half a second (64 samples at
+        the published 128 Hz).
     f1, depth, f2 : int
         Temporal filters, spatial filters per temporal filter, separable filters.
-    dropout : float
+    drop_prob : float
+    bn_momentum : float
+        Batch-norm running-statistics momentum. braindecode keeps Keras's 0.01, whose
+        running statistics are still far from the data after the few hundred steps a
+        member trains for, so evaluation-mode outputs lag the training ones; 0.1 is
+        torch's default.
     """
 
     def __init__(
@@ -27,36 +35,26 @@ class EEGNet(nn.Module):
         n_chans: int,
         n_times: int,
         n_outputs: int,
-        sfreq: float = 62.5,
+        sfreq: float = 125.0,
         f1: int = 8,
         depth: int = 2,
         f2: int = 16,
-        dropout: float = 0.25,
+        drop_prob: float = 0.25,
+        bn_momentum: float = 0.1,
     ):
-        super().__init__()
-        self.n_chans, self.n_times, self.n_outputs = n_chans, n_times, n_outputs
-        kernel = max(3, int(round(sfreq / 2)) | 1)
-        self.features = nn.Sequential(
-            nn.Conv2d(1, f1, (1, kernel), padding=(0, kernel // 2), bias=False),
-            nn.BatchNorm2d(f1),
-            nn.Conv2d(f1, f1 * depth, (n_chans, 1), groups=f1, bias=False),
-            nn.BatchNorm2d(f1 * depth),
-            nn.ELU(),
-            nn.AvgPool2d((1, 4)),
-            nn.Dropout(dropout),
-            nn.Conv2d(
-                f1 * depth, f1 * depth, (1, 15), padding=(0, 7), groups=f1 * depth, bias=False
-            ),
-            nn.Conv2d(f1 * depth, f2, 1, bias=False),
-            nn.BatchNorm2d(f2),
-            nn.ELU(),
-            nn.AvgPool2d((1, 8)),
-            nn.Dropout(dropout),
-            nn.Flatten(),
+        super().__init__(
+            n_chans=n_chans,
+            n_outputs=n_outputs,
+            n_times=n_times,
+            sfreq=sfreq,
+            F1=f1,
+            D=depth,
+            F2=f2,
+            kernel_length=max(4, round(0.5 * sfreq)),
+            final_conv_length="auto",
+            drop_prob=drop_prob,
         )
-        with torch.no_grad():
-            n_flat = self.features(torch.zeros(1, 1, n_chans, n_times)).shape[1]
-        self.readout = nn.Linear(n_flat, n_outputs)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.readout(self.features(x.unsqueeze(1)))
+        adapt(self, n_chans, n_times, n_outputs)
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = bn_momentum
