@@ -29,10 +29,21 @@ def data_synth(
     seconds: Annotated[int, typer.Option(help="Seconds per clip (FACED: 30).")] = 30,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     format: Annotated[str, typer.Option(help="processed, de or both.")] = "both",
+    layout: Annotated[str, typer.Option(help="faced, or seedv (SEED-V's, FIF sessions).")] = (
+        "faced"
+    ),
 ) -> None:
-    """Write a synthetic corpus in FACED's published layouts."""
+    """Write a synthetic corpus in FACED's (or SEED-V's) published layouts."""
     from vaxis.offline.corpus.synthetic import write_synthetic_faced
 
+    if layout == "seedv":
+        from vaxis.offline.corpus.synthetic_seedv import write_synthetic_seedv
+
+        write_synthetic_seedv(out, n_subjects=subjects, seed=seed)
+        console.print(f"wrote a SYNTHETIC SEED-V-layout corpus of {subjects} subjects to {out}")
+        return
+    if layout != "faced":
+        raise typer.BadParameter(f"--layout must be faced or seedv, got {layout!r}")
     write_synthetic_faced(out, n_subjects=subjects, seconds=seconds, seed=seed, fmt=format)
     console.print(f"wrote a SYNTHETIC FACED-format corpus of {subjects} subjects to {out}")
 
@@ -68,26 +79,35 @@ def axis_build(
     ] = None,
     layer: Annotated[str, typer.Option(help="Layer index or 'auto'.")] = "auto",
     pooling: Annotated[str, typer.Option(help="mean or last.")] = "mean",
-    sentences: Annotated[Path | None, typer.Option(help="JSON {category: sentence}.")] = None,
+    sentences: Annotated[
+        Path | None, typer.Option(help="JSON {category: sentence or {sentence, side}}.")
+    ] = None,
+    extra: Annotated[
+        Path | None, typer.Option(help="JSON {category: sentence} placed on the axis.")
+    ] = None,
     template: Annotated[str, typer.Option(help="Wraps projected words.")] = "The word is: {}.",
-    plot: Annotated[Path | None, typer.Option(help="PNG of the nine categories.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG of the categories.")] = None,
 ) -> None:
-    """Build the V-axis from the nine category sentences."""
+    """Build the V-axis from category sentences (default: FACED's nine; happy, sad placed)."""
     from rich.table import Table
 
     from vaxis.offline.axis import save_axis
-    from vaxis.offline.axis.build import build_axis, load_sentences
+    from vaxis.offline.axis.build import build_axis, load_extra, load_sentences
     from vaxis.offline.axis.validate import plot_positions
 
     chosen = "auto" if layer == "auto" else _int_option(layer, "--layer")
-    axis = build_axis(model, chosen, pooling,
-                      load_sentences(sentences) if sentences else None, template)  # fmt: skip
+    chosen_sentences = load_sentences(sentences)
+    if extra:
+        chosen_sentences = chosen_sentences.with_placed(load_extra(extra))
+    axis = build_axis(model, chosen, pooling, chosen_sentences, template)
     save_axis(axis, out)
     table = Table(title=f"V-axis: {axis.model}, layer {axis.layer}, {axis.pooling} pooling")
     table.add_column("category")
     table.add_column("position", justify="right")
+    table.add_column("role")
     for category, position in sorted(axis.positions.items(), key=lambda kv: kv[1]):
-        table.add_row(category, f"{position:+.3f}")
+        table.add_row(category, f"{position:+.3f}",
+                      "placed" if category in axis.placed else "defines")  # fmt: skip
     Console().print(table)
     if plot:
         plot_positions(axis, plot)

@@ -83,7 +83,8 @@ def test_any_local_model_builds_and_projects(tmp_path, kind, pooling):
     folder = _tiny_model(tmp_path, kind)
     axis = build_axis(str(folder), layer="auto", pooling=pooling)
     assert axis.model == str(folder) and 1 <= axis.layer <= 2
-    assert set(axis.positions) == set(CATEGORIES) and axis.positions["neutral"] == 0.0
+    assert set(axis.positions) == {*CATEGORIES, "happy", "sad"} and axis.placed == ["happy", "sad"]
+    assert axis.positions["neutral"] == 0.0
     # The positive side sits above the negative side by construction of the direction.
     pos = np.mean([axis.positions[c] for c, s in SIDES.items() if s > 0])
     neg = np.mean([axis.positions[c] for c, s in SIDES.items() if s < 0])

@@ -3,17 +3,23 @@
 Fields (JSON object, schema ``vaxis.axis/1``):
 
 ``positions``
-    ``{category: x}``, each category's position on the axis, scaled to [-1, 1], neutral near 0.
+    ``{category: x}``, each category's position on the axis, scaled so the farthest defining
+    category sits at ±1 and neutral (the side-0 categories) at 0; placed categories are
+    projected the same way and may land slightly beyond ±1.
 ``direction``, ``center``
     The unit direction and the centring vector in the language model's hidden space
     (``position = scale * (h - center) @ direction + offset``; ``scale``/``offset`` stored too).
 ``model``, ``layer``, ``pooling``, ``template``
     Provenance of the hidden states; ``template`` wraps every projected text.
 ``anchor``
-    Where projected texts have their zero: the mean raw projection of the nine category
+    Where projected texts have their zero: the mean raw projection of the defining category
     names in ``template`` (texts are scaled like the sentences, then shifted by it).
 ``sentences``, ``sentences_sha256``
-    The nine sentences ``{category: text}`` and the sha256 of their canonical JSON.
+    Every category's sentence ``{category: text}`` (defining and placed) and the sha256 of
+    their canonical JSON.
+``sides``, ``placed``
+    The valence side (-1, 0, +1) of each defining category, and the categories placed on the
+    axis without defining it (absent in files written before placed categories existed).
 ``embeddings`` (optional)
     ``{category: vector}``, the pooled sentence embeddings.
 """
@@ -46,14 +52,22 @@ class AxisFile:
     anchor: float = 0.0
     sentences: dict[str, str] = field(default_factory=dict)
     embeddings: dict[str, list[float]] = field(default_factory=dict)
+    sides: dict[str, int] = field(default_factory=dict)
+    placed: list[str] = field(default_factory=list)
     schema: str = SCHEMA
 
     def position_of(self, classes: list[str], where: str = "axis.json") -> list[float]:
-        """Positions of ``classes`` in their order; a :class:`DataError` names any missing."""
-        missing = [c for c in classes if c not in self.positions]
+        """Positions of ``classes`` in their order (names match ignoring case); a
+        :class:`DataError` names any missing and the categories the axis has."""
+        by_name = {name.lower(): value for name, value in self.positions.items()}
+        missing = [c for c in classes if c.lower() not in by_name]
         if missing:
-            raise DataError(f"{where}: no V-axis position for categories {missing}")
-        return [float(self.positions[c]) for c in classes]
+            raise DataError(
+                f"{where}: no V-axis position for categories {missing} (the axis has "
+                f"{', '.join(self.positions)}); build an axis that places them with "
+                "`vaxis axis build --extra FILE` or `--sentences FILE`"
+            )
+        return [float(by_name[c.lower()]) for c in classes]
 
     def provenance(self) -> dict:
         """What a bundle or report records about the axis it used."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.errors import DataError
-from vaxis.offline.axis.build import CATEGORIES, project
+from vaxis.offline.axis.build import project
 from vaxis.offline.axis.file import AxisFile
 from vaxis.offline.axis.model import LanguageModel
 
@@ -77,9 +77,13 @@ def validate(axis: AxisFile, lexicon: str = "vader", lm: LanguageModel | None = 
 
 
 def compare(axes: list[AxisFile], names: list[str], lexicon: str | None = None) -> dict:
-    """Correlation of the nine category positions (and of lexicon scores) across axes."""
-    positions = np.array([[a.positions[c] for c in CATEGORIES] for a in axes])
-    result = {"axes": names, "positions_r": np.corrcoef(positions).tolist()}
+    """Correlation of the category positions the axes share (and of lexicon scores)."""
+    shared = [c for c in axes[0].positions if all(c in a.positions for a in axes[1:])]
+    if len(shared) < 3:
+        raise DataError(f"the axes share {len(shared)} categories ({shared}); comparing "
+                        "positions needs at least 3")  # fmt: skip
+    positions = np.array([[a.positions[c] for c in shared] for a in axes])
+    result = {"axes": names, "categories": shared, "positions_r": np.corrcoef(positions).tolist()}
     if lexicon:
         words, _ = load_lexicon(lexicon)
         scores = np.array([project(a, words) for a in axes])
@@ -88,20 +92,26 @@ def compare(axes: list[AxisFile], names: list[str], lexicon: str | None = None) 
 
 
 def plot_positions(axis: AxisFile, path: str | Path) -> Path:
-    """The nine categories on the axis (PNG)."""
+    """The axis's categories on it (PNG); placed categories are drawn hollow."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 2.2))
-    values = [axis.positions[c] for c in CATEGORIES]
+    names = sorted(axis.positions, key=axis.positions.get)
+    values = [axis.positions[c] for c in names]
+    placed = np.isin(names, axis.placed)
     ax.axhline(0, color="0.7", lw=1)
-    ax.scatter(values, np.zeros(9), c=values, cmap="coolwarm", vmin=-1, vmax=1, zorder=3)
-    for i, (c, v) in enumerate(zip(CATEGORIES, values, strict=True)):
+    ax.scatter(np.array(values)[~placed], np.zeros((~placed).sum()), c=np.array(values)[~placed],
+               cmap="coolwarm", vmin=-1, vmax=1, zorder=3)  # fmt: skip
+    ax.scatter(np.array(values)[placed], np.zeros(placed.sum()), facecolors="none",
+               edgecolors="0.2", zorder=3)  # fmt: skip
+    for i, (c, v) in enumerate(zip(names, values, strict=True)):
         ax.annotate(c, (v, 0), xytext=(0, 10 if i % 2 else -16), textcoords="offset points",
                     ha="center", fontsize=8)  # fmt: skip
-    ax.set_xlim(-1.15, 1.15)
+    reach = max(1.15, max(abs(v) for v in values) + 0.15)
+    ax.set_xlim(-reach, reach)
     ax.set_yticks([])
     ax.set_xlabel("V-axis position")
     ax.set_title(f"V-axis: {axis.model}, layer {axis.layer}, {axis.pooling} pooling")

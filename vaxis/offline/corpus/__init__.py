@@ -1,4 +1,4 @@
-"""Corpus readers: FACED (processed, DE, BIDS), SEED-V and the synthetic corpus.
+"""Corpus readers: FACED (processed, DE, BIDS), SEED-V, BIDS of any category set, synthetic.
 
 :func:`open_corpus` is the one entry point: it detects the format from a path (or takes it
 from ``format=``) and returns a lazily loaded :class:`~vaxis.offline.corpus.base.Corpus`.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus, Subject
-from vaxis.offline.corpus.bids import read_faced_bids
+from vaxis.offline.corpus.bids import read_bids
 from vaxis.offline.corpus.faced import read_faced_de, read_faced_processed
 from vaxis.offline.corpus.seedv import read_seedv
 
@@ -29,8 +29,10 @@ def detect_format(path: str | Path) -> str:
 
     ``Processed_data/`` (or a folder of ``subNNN.pkl``) is FACED processed; ``EEG_Features/DE``
     (or a folder of ``subNNN.pkl.pkl``) is FACED DE; ``dataset_description.json`` is BIDS;
-    ``.cnt`` files (or ``EEG_raw/``) are SEED-V. A folder holding both FACED layouts reads
-    as processed (raw EEG; every feature can be derived from it).
+    ``.cnt`` files (or ``EEG_raw/``) are SEED-V; a BIDS dataset is FACED unless its events
+    name ``stim/<class>/<id>`` stimuli (any category set, see :mod:`.bids`). A folder
+    holding both FACED layouts reads as processed (raw EEG; every feature can be derived
+    from it).
     """
     path = Path(path)
     if not path.exists():
@@ -79,7 +81,7 @@ def open_corpus(
     elif format == "faced-de":
         corpus = read_faced_de(path, channels)
     elif format == "bids":
-        corpus = read_faced_bids(path)
+        corpus = read_bids(path)
     else:
         corpus = read_seedv(path)
     if not corpus.subjects:

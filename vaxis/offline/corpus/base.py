@@ -2,15 +2,24 @@
 
 A :class:`Corpus` describes a set of subjects; each :class:`Subject` loads its trials on
 demand (full FACED is ~3.3 GB as float32, so nothing is read until asked for).
+
+Trials of one length (FACED's 30-s clips) load as one array ``(n_trials, n_channels,
+n_times)``; trials of different lengths (SEED-V's whole clips, a lab's own stimuli) load as
+a list of ``(n_channels, n_times)`` arrays. :meth:`Subject.load_trials` gives the list form
+for both, which is what code that cuts windows trial by trial reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+
+from vaxis.decoder.channels import match_channels
+from vaxis.decoder.windows import cut
+from vaxis.errors import DataError, StreamError
 
 #: FACED's nine categories, classes 0-8 in this order.
 FACED_CLASSES: tuple[str, ...] = (
@@ -25,6 +34,9 @@ FACED_CLIPS_PER_CLASS: tuple[int, ...] = (3, 3, 3, 3, 4, 3, 3, 3, 3)
 FACED_CLIP_LABELS: np.ndarray = np.repeat(np.arange(9), FACED_CLIPS_PER_CLASS)
 
 DataKind = Literal["raw", "de"]
+
+#: What a subject's loader returns: one array of equal-length trials, or a list of trials.
+Trials = np.ndarray | list[np.ndarray]
 
 
 @dataclass
@@ -41,16 +53,84 @@ class Subject:
         Stimulus (clip) id of each trial.
     loader : callable
         Returns the data: ``(n_trials, n_channels, n_times)`` for raw corpora,
-        ``(n_trials, n_channels, n_seconds, n_bands)`` for DE corpora.
+        ``(n_trials, n_channels, n_seconds, n_bands)`` for DE corpora, or a list of
+        ``n_trials`` arrays (``(n_channels, n_times)`` or ``(n_channels, n_seconds,
+        n_bands)``) when trials differ in length.
     """
 
     subject_id: str
     labels: np.ndarray
     clips: np.ndarray
-    loader: Callable[[], np.ndarray] = field(repr=False)
+    loader: Callable[[], Trials] = field(repr=False)
 
-    def load(self) -> np.ndarray:
+    def load(self) -> Trials:
+        """The trials as the reader gives them: one array, or a list when lengths differ."""
         return self.loader()
+
+    def load_trials(self) -> list[np.ndarray]:
+        """The trials as a list, one array per trial (views into an equal-length array)."""
+        return trial_list(self.load(), self.labels.size, f"subject {self.subject_id}")
+
+
+def trial_list(data: Trials, n_trials: int, where: str) -> list[np.ndarray]:
+    """``data`` (one array or a list of trials) as a list of ``n_trials`` arrays."""
+    trials = list(data) if isinstance(data, list | tuple) else list(np.asarray(data))
+    if len(trials) != n_trials:
+        raise DataError(f"{where}: {len(trials)} trials loaded, {n_trials} labelled")
+    trials = [np.asarray(t) for t in trials]
+    if len({(t.ndim, t.shape[0]) for t in trials}) > 1:
+        raise DataError(f"{where}: trials differ in channels or dimensions")
+    return trials
+
+
+def trial_windows(trials: list[np.ndarray], window: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of each trial, cut separately (none spans two trials), in trial order.
+
+    Parameters
+    ----------
+    trials : list of array, shape (n_channels, n_times_i)
+        Trials of any lengths; one shorter than ``window`` gives no window.
+    window, hop : int
+        Window length and hop in samples.
+
+    Returns
+    -------
+    windows : array, shape (n_windows, n_channels, window)
+    trial_of : int array, shape (n_windows,)
+        Index of each window's trial.
+    """
+    cuts = [cut(trial, window, hop).swapaxes(0, 1) for trial in trials]
+    counts = [len(c) for c in cuts]
+    n_channels = trials[0].shape[0] if trials else 0
+    dtype = trials[0].dtype if trials else np.float32
+    windows = np.concatenate(cuts) if cuts else np.empty((0, n_channels, window), dtype)
+    return windows, np.repeat(np.arange(len(trials)), counts)
+
+
+def cut_spans(
+    raw, channels: Sequence[str], spans: Sequence[tuple[float, float]], sfreq: float, where: str
+) -> list[np.ndarray]:
+    """Trials cut from an MNE Raw: ``channels`` in order, resampled to ``sfreq``, microvolts.
+
+    Each span is ``(start, end)`` in seconds from the recording's first sample; a trial is
+    the samples from ``round(start * sfreq)`` up to ``round(end * sfreq)``.
+    """
+    try:
+        picks = match_channels(raw.ch_names, channels)
+    except StreamError as err:
+        raise DataError(f"{where}: {err}") from None
+    raw = raw.copy().pick([raw.ch_names[i] for i in picks]).load_data(verbose=False)
+    if raw.info["sfreq"] != sfreq:
+        raw.resample(sfreq, verbose=False)
+    data = raw.get_data(units="uV")
+    trials = []
+    for start, end in spans:
+        first, stop = int(round(start * sfreq)), int(round(end * sfreq))
+        if first < 0 or stop > data.shape[1] or stop <= first:
+            raise DataError(f"{where}: the trial {start:g}-{end:g} s does not fit in the "
+                            f"{data.shape[1] / sfreq:g} s recording")  # fmt: skip
+        trials.append(np.ascontiguousarray(data[:, first:stop], dtype=np.float32))
+    return trials
 
 
 @dataclass

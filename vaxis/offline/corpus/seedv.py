@@ -3,9 +3,21 @@
 Each of the three sessions holds 15 film clips; the published start and end seconds
 (the dataset's README, reproduced below) cut them out of the continuous 1000 Hz Neuroscan
 recording. The 62 EEG channels are kept (M1, M2, VEO and HEO dropped), resampled to
-``sfreq`` and converted to microvolts. Clips differ in length (52-297 s), so each trial is
-the last ``trial_seconds`` of its clip, the SEED-V analogue of FACED's last 30 s; a
-subject's trials are its sessions' clips in order (clip id = 15 * (session - 1) + index).
+``sfreq`` and converted to microvolts. A subject's trials are its sessions' clips in order
+(clip id = 15 * (session - 1) + index, so ``clip // 15`` is the session).
+
+Trials are whole clips by default: clips differ in length (52-297 s), so a subject loads as
+a list of ``(62, n_times)`` arrays (see :mod:`vaxis.offline.corpus.base`). With
+``trial_seconds`` each trial is instead the last ``trial_seconds`` of its clip (one array;
+52 s, the shortest clip, is the SEED-V analogue of FACED's last 30 s).
+
+Besides the release's ``.cnt`` files (read with :func:`mne.io.read_raw_cnt`), a session may
+be a FIF file of the same name, ``{subject}_{session}_{date}_raw.fif`` (read with
+:func:`mne.io.read_raw_fif`): the same recording converted, or the SYNTHETIC corpus of
+:mod:`vaxis.offline.corpus.synthetic_seedv`. A synthetic corpus may compress the published
+timing to stay small: its ``vaxis_provenance.json`` then declares ``"time_scale"`` (every
+published second is multiplied by it). The release carries no such file, so real SEED-V is
+always cut at the published seconds.
 """
 
 from __future__ import annotations
@@ -16,10 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import Corpus, Subject
+from vaxis.offline.corpus.base import Corpus, Subject, cut_spans
+from vaxis.offline.corpus.faced import read_provenance
 
 SEEDV_CLASSES: tuple[str, ...] = ("disgust", "fear", "sad", "neutral", "happy")
 NON_EEG = ("M1", "M2", "VEO", "HEO")
+#: The 62 EEG channels of the release's ESI NeuroScan cap, in its order.
+SEEDV_CHANNELS: tuple[str, ...] = (
+    "FP1", "FPZ", "FP2", "AF3", "AF4", "F7", "F5", "F3", "F1", "FZ", "F2", "F4", "F6", "F8",
+    "FT7", "FC5", "FC3", "FC1", "FCZ", "FC2", "FC4", "FC6", "FT8", "T7", "C5", "C3", "C1", "CZ",
+    "C2", "C4", "C6", "T8", "TP7", "CP5", "CP3", "CP1", "CPZ", "CP2", "CP4", "CP6", "TP8",
+    "P7", "P5", "P3", "P1", "PZ", "P2", "P4", "P6", "P8", "PO7", "PO5", "PO3", "POZ", "PO4",
+    "PO6", "PO8", "CB1", "O1", "OZ", "O2", "CB2",
+)  # fmt: skip
 
 #: Published clip boundaries in seconds, per session.
 TRIAL_START: dict[int, tuple[int, ...]] = {
@@ -38,60 +59,105 @@ TRIAL_LABELS: dict[int, tuple[int, ...]] = {
     2: (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
     3: (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
 }
-#: The shortest clip of the three sessions, the default trial length.
+#: The shortest clip of the three sessions (52 s).
 SHORTEST_TRIAL_S = min(
     e - s
     for session in TRIAL_START
     for s, e in zip(TRIAL_START[session], TRIAL_END[session], strict=True)
 )
 
-_FILE = re.compile(r"^(\d+)_([123])_\w*\.cnt$")
+_FILE = re.compile(r"^(\d+)_([123])_\w*?(?:\.cnt|_raw\.fif)$")
 
 
-def cut_session(raw, session: int, trial_seconds: float, sfreq: float, where: str) -> np.ndarray:
-    """The 15 clips of one session: (15, n_eeg, trial_seconds * sfreq) microvolts."""
-    eeg = [ch for ch in raw.ch_names if ch.upper() not in NON_EEG]
-    raw = raw.copy().pick(eeg).load_data()
-    if raw.info["sfreq"] != sfreq:
-        raw.resample(sfreq, verbose=False)
-    data = raw.get_data(units="uV")
-    n = int(round(trial_seconds * sfreq))
-    trials = []
-    for start, end in zip(TRIAL_START[session], TRIAL_END[session], strict=True):
-        stop = int(round(end * sfreq))
-        if stop > data.shape[1] or stop - n < int(round(start * sfreq)) - 1:
-            raise DataError(f"{where}: clip {start}-{end} s does not fit a {trial_seconds} s trial "
-                            f"in a {data.shape[1] / sfreq:.0f} s recording")  # fmt: skip
-        trials.append(data[:, stop - n : stop])
-    return np.stack(trials).astype(np.float32)
+def clip_spans(session: int, time_scale: float = 1.0) -> list[tuple[float, float]]:
+    """The published ``(start, end)`` seconds of a session's 15 clips, times ``time_scale``."""
+    bounds = zip(TRIAL_START[session], TRIAL_END[session], strict=True)
+    return [(start * time_scale, end * time_scale) for start, end in bounds]
+
+
+def eeg_channels(names: list[str]) -> list[str]:
+    """The EEG channels of a SEED-V recording: all but M1, M2, VEO and HEO."""
+    return [ch for ch in names if ch.upper() not in NON_EEG]
+
+
+def cut_session(
+    raw,
+    session: int,
+    trial_seconds: float | None,
+    sfreq: float,
+    where: str,
+    time_scale: float = 1.0,
+) -> np.ndarray | list[np.ndarray]:
+    """The 15 clips of one session, microvolts at ``sfreq``.
+
+    Whole clips (a list of ``(n_eeg, n_times)`` arrays) when ``trial_seconds`` is None, else
+    the last ``trial_seconds`` of each clip as one ``(15, n_eeg, trial_seconds * sfreq)``
+    array.
+    """
+    spans = clip_spans(session, time_scale)
+    if trial_seconds is not None:
+        too_short = [f"{s:g}-{e:g}" for s, e in spans if e - s < trial_seconds - 1 / sfreq]
+        if too_short:
+            raise DataError(f"{where}: a {trial_seconds:g} s trial does not fit the clips "
+                            f"{', '.join(too_short)} s")  # fmt: skip
+        n = int(round(trial_seconds * sfreq))
+        spans = [(round(end * sfreq) / sfreq - n / sfreq, end) for _, end in spans]
+    trials = cut_spans(raw, eeg_channels(raw.ch_names), spans, sfreq, where)
+    return trials if trial_seconds is None else np.stack(trials)
+
+
+def _read_raw(file: Path):
+    import mne
+
+    if file.name.endswith(".cnt"):
+        return mne.io.read_raw_cnt(file, preload=False, verbose=False)
+    return mne.io.read_raw_fif(file, preload=False, verbose=False)
 
 
 def read_seedv(
-    path: str | Path, trial_seconds: float = SHORTEST_TRIAL_S, sfreq: float = 250.0
+    path: str | Path,
+    trial_seconds: float | None = None,
+    sfreq: float = 250.0,
+    time_scale: float | None = None,
 ) -> Corpus:
-    """SEED-V from its ``EEG_raw`` folder (or the release root holding it)."""
-    import mne
+    """SEED-V from its ``EEG_raw`` folder (or the release root holding it).
 
+    Parameters
+    ----------
+    path : path
+        The release root or its ``EEG_raw`` folder.
+    trial_seconds : float, optional
+        Keep the last ``trial_seconds`` of each clip; None (default) keeps whole clips.
+    sfreq : float
+        Rate the recordings are resampled to.
+    time_scale : float, optional
+        Factor on the published seconds; None reads it from the corpus's
+        ``vaxis_provenance.json`` (a SYNTHETIC corpus's declaration), else 1.
+    """
     path = Path(path)
     folder = path / "EEG_raw" if (path / "EEG_raw").is_dir() else path
     sessions: dict[str, dict[int, Path]] = {}
-    for file in sorted(folder.glob("*.cnt")):
+    for file in sorted(folder.iterdir()) if folder.is_dir() else []:
         match = _FILE.match(file.name)
         if match:
             sessions.setdefault(match.group(1), {})[int(match.group(2))] = file
     if not sessions:
-        raise DataError(f"{folder}: no SEED-V recordings ({{subject}}_{{session}}_{{date}}.cnt)")
+        raise DataError(f"{folder}: no SEED-V recordings ({{subject}}_{{session}}_{{date}}.cnt, "
+                        "or _raw.fif)")  # fmt: skip
+    provenance = read_provenance(folder)
+    scale = float(time_scale if time_scale is not None else provenance.get("time_scale", 1.0))
+    if not scale > 0:
+        raise DataError(f"{folder}: time_scale must be positive, got {scale}")
     first = next(iter(sessions.values()))
-    head = mne.io.read_raw_cnt(next(iter(first.values())), preload=False, verbose=False)
-    channels = [ch for ch in head.ch_names if ch.upper() not in NON_EEG]
+    channels = eeg_channels(_read_raw(next(iter(first.values()))).ch_names)
 
     def loader(files: dict[int, Path]):
-        def load() -> np.ndarray:
-            return np.concatenate([
-                cut_session(mne.io.read_raw_cnt(f, preload=False, verbose=False), s,
-                            trial_seconds, sfreq, str(f))
-                for s, f in sorted(files.items())
-            ])  # fmt: skip
+        def load() -> np.ndarray | list[np.ndarray]:
+            parts = [cut_session(_read_raw(f), s, trial_seconds, sfreq, str(f), scale)
+                     for s, f in sorted(files.items())]  # fmt: skip
+            if trial_seconds is None:
+                return [trial for part in parts for trial in part]
+            return np.concatenate(parts)
 
         return load
 
@@ -109,9 +175,11 @@ def read_seedv(
         subjects=subjects,
         unit="uV",
         provenance={
-            "synthetic": False,
+            **provenance,
+            "synthetic": bool(provenance.get("synthetic", False)),
             "source": str(folder),
             "format": "seed-v",
-            "trial_seconds": trial_seconds,
+            "trials": "whole clips" if trial_seconds is None else f"last {trial_seconds:g} s",
+            "time_scale": scale,
         },  # fmt: skip
     )

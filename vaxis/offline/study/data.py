@@ -1,6 +1,7 @@
 """Per-window, subject-normalised band features of a corpus: the study's common input.
 
-Raw corpora are cut into one-second windows and turned into differential entropy with the
+Raw corpora are cut into one-second windows (each trial on its own, so trials may differ in
+length) and turned into differential entropy with the
 shared :func:`vaxis.decoder.inputs.window_inputs`; DE corpora (FACED's ``EEG_Features/DE``)
 already hold one DE vector per second. Either way each subject's windows are z-scored with
 that subject's own statistics (:class:`vaxis.decoder.normalize.SubjectNormalizer`), the standard
@@ -16,9 +17,9 @@ import numpy as np
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import window_inputs
 from vaxis.decoder.normalize import SubjectNormalizer
-from vaxis.decoder.windows import cut, seconds_to_samples
+from vaxis.decoder.windows import seconds_to_samples
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import Corpus
+from vaxis.offline.corpus.base import Corpus, trial_windows
 
 
 @dataclass
@@ -68,28 +69,29 @@ class StudyData:
         return "synthetic" if self.synthetic else self.corpus
 
 
-def _subject_windows(corpus: Corpus, data: np.ndarray, window_s: float) -> np.ndarray:
-    """Band features of one subject, shape (n_trials, n_windows, n_channels, n_bands)."""
+def _subject_windows(corpus: Corpus, trials: list[np.ndarray], window_s: float):
+    """Band features of one subject's windows, shape (n_windows, n_channels, n_bands), and
+    the trial of each window. Raw trials are cut one by one, so trials may differ in length."""
     if corpus.kind == "de":
-        if data.ndim != 4:
+        if any(t.ndim != 3 for t in trials):
             raise DataError(
-                f"DE corpus {corpus.name!r}: expected (trials, channels, seconds, bands), "
-                f"got shape {data.shape}"
+                f"DE corpus {corpus.name!r}: expected trials of (channels, seconds, bands), "
+                f"got shapes {sorted({t.shape for t in trials})[:3]}"
             )
-        return np.ascontiguousarray(data.transpose(0, 2, 1, 3), dtype=np.float32)
-    if data.ndim != 3:
+        seconds = [t.shape[1] for t in trials]
+        features = np.concatenate([t.transpose(1, 0, 2) for t in trials]).astype(np.float32)
+        return features, np.repeat(np.arange(len(trials)), seconds)
+    if any(t.ndim != 2 for t in trials):
         raise DataError(
-            f"raw corpus {corpus.name!r}: expected (trials, channels, times), got {data.shape}"
+            f"raw corpus {corpus.name!r}: expected trials of (channels, times), "
+            f"got shapes {sorted({t.shape for t in trials})[:3]}"
         )
     size = seconds_to_samples(window_s, corpus.sfreq)
-    windows = cut(data, size, size).transpose(0, 2, 1, 3)
-    n_trials, n_windows = windows.shape[:2]
-    if n_windows == 0:
+    flat, trial_of = trial_windows(trials, size, size)
+    if len(flat) == 0:
         raise DataError(f"corpus {corpus.name!r}: trials are shorter than one {window_s} s window")
-    flat = windows.reshape(n_trials * n_windows, *windows.shape[2:])
     inputs = window_inputs(flat, corpus.sfreq, ("features",), bands=corpus.bands or BANDS)
-    features = inputs["features"]
-    return features.reshape(n_trials, n_windows, *features.shape[1:])
+    return inputs["features"], trial_of
 
 
 def load_study_data(corpus: Corpus, window_s: float = 1.0) -> StudyData:
@@ -107,13 +109,11 @@ def load_study_data(corpus: Corpus, window_s: float = 1.0) -> StudyData:
         raise DataError(f"corpus {corpus.name!r} holds no subjects")
     parts: dict[str, list[np.ndarray]] = {"X": [], "y": [], "clips": [], "subjects": []}
     for subject in corpus:
-        feats = _subject_windows(corpus, np.asarray(subject.load()), window_s)
-        n_trials, n_windows = feats.shape[:2]
-        flat = feats.reshape(n_trials * n_windows, *feats.shape[2:])
+        flat, trial_of = _subject_windows(corpus, subject.load_trials(), window_s)
         parts["X"].append(SubjectNormalizer().fit_transform(flat))
-        parts["y"].append(np.repeat(np.asarray(subject.labels, dtype=np.int64), n_windows))
-        parts["clips"].append(np.repeat(np.asarray(subject.clips, dtype=np.int64), n_windows))
-        parts["subjects"].append(np.full(n_trials * n_windows, subject.subject_id))
+        parts["y"].append(np.asarray(subject.labels, dtype=np.int64)[trial_of])
+        parts["clips"].append(np.asarray(subject.clips, dtype=np.int64)[trial_of])
+        parts["subjects"].append(np.full(len(flat), subject.subject_id))
     return StudyData(
         X=np.concatenate(parts["X"]).astype(np.float32),
         y=np.concatenate(parts["y"]),

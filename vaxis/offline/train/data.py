@@ -1,6 +1,7 @@
 """Training windows of a raw corpus, as the live decoder will see them.
 
-Every subject's trials are cut into windows, turned into inputs with the decoder's own
+Every subject's trials are cut into windows (each trial on its own, whatever its length:
+:func:`~vaxis.offline.corpus.base.trial_windows`), turned into inputs with the decoder's own
 :func:`~vaxis.decoder.inputs.window_inputs`, and normalised with that subject's
 :class:`~vaxis.decoder.inputs.InputStats` -- the offline counterpart of the running
 statistics the live decoder uses -- so training and live inputs match. DE features are
@@ -25,9 +26,9 @@ from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS, canonical, match_ch
 from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import InputStats, window_inputs
-from vaxis.decoder.windows import cut, seconds_to_samples
+from vaxis.decoder.windows import seconds_to_samples
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import Corpus
+from vaxis.offline.corpus.base import Corpus, trial_windows
 from vaxis.offline.train.resample import decimate_fir
 
 if TYPE_CHECKING:
@@ -139,20 +140,19 @@ def load_windows(
     }  # fmt: skip
     stats: dict[str, InputStats] = {}
     for subject in corpus:
-        data = np.asarray(subject.load())
-        if data.ndim != 3 or data.shape[1] != len(corpus.channels):
+        trials = subject.load_trials()
+        if any(t.ndim != 2 or t.shape[0] != len(corpus.channels) for t in trials):
             raise DataError(
-                f"subject {subject.subject_id}: expected (trials, {len(corpus.channels)} "
-                f"channels, times), got shape {data.shape}"
+                f"subject {subject.subject_id}: expected trials of ({len(corpus.channels)} "
+                f"channels, times), got shapes {sorted({t.shape for t in trials})[:3]}"
             )
-        windows = cut(data[:, picks], window, hop)  # (trials, channels, n_windows, window)
-        if windows.shape[2] == 0:
+        flat, trial_of = trial_windows([t[picks] for t in trials], window, hop)
+        if len(flat) == 0:
+            longest = max(t.shape[-1] for t in trials) / corpus.sfreq
             raise DataError(
-                f"subject {subject.subject_id}: trials of {data.shape[-1] / corpus.sfreq:g} s "
-                f"are shorter than one {window_s:g} s window"
+                f"subject {subject.subject_id}: trials of at most {longest:g} s are shorter "
+                f"than one {window_s:g} s window"
             )
-        n_trials, _, n_win = windows.shape[:3]
-        flat = windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, len(channels), window)
         inputs = window_inputs(flat, corpus.sfreq, ("features", "raw"), bands=bands)
         stats[subject.subject_id] = InputStats.fit(inputs)
         normed = stats[subject.subject_id].normalise(inputs)
@@ -161,8 +161,8 @@ def load_windows(
             parts["covariances"].append(covs.astype(np.float32))
         parts["features"].append(normed["features"].astype(np.float32))
         parts["raw"].append(decimate_fir(normed["raw"], decimate).astype(np.float32))
-        parts["y"].append(np.repeat(np.asarray(subject.labels, dtype=np.int64), n_win))
-        parts["subjects"].append(np.full(n_trials * n_win, subject.subject_id))
+        parts["y"].append(np.asarray(subject.labels, dtype=np.int64)[trial_of])
+        parts["subjects"].append(np.full(len(flat), subject.subject_id))
         if on_subject is not None:
             on_subject(subject.subject_id)
     return WindowSet(
@@ -208,10 +208,8 @@ def subject_inputs(
     subject = next((s for s in corpus if s.subject_id == subject_id), None)
     if subject is None:
         raise DataError(f"corpus {corpus.name!r} has no subject {subject_id!r}")
-    data = np.asarray(subject.load())[:, match_channels(corpus.channels, windows.channels)]
-    cut_windows = cut(data, windows.window, windows.hop)
-    n_trials, n_ch, n_win = cut_windows.shape[:3]
-    flat = cut_windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, n_ch, windows.window)
+    picks = match_channels(corpus.channels, windows.channels)
+    flat, _ = trial_windows([t[picks] for t in subject.load_trials()], windows.window, windows.hop)
     kinds = ("features", "raw") if tangent is None else ("features", "raw", "covariance")
     inputs = window_inputs(flat, windows.sfreq, kinds, bands=windows.bands or BANDS,
                            tangent=None if tangent is None else tangent.tangent_map)  # fmt: skip
