@@ -111,3 +111,54 @@ def test_cbramod_checkpoint_errors(tmp_path):
     torch.save(CBraMod(n_chans=30, n_times=500, n_outputs=9).state_dict(), small)
     with pytest.raises(ModelError, match="pretrained_architecture"):
         load_cbramod_checkpoint(full, small)
+
+
+@pytest.fixture(scope="module")
+def decodable_windows(tmp_path_factory):
+    """Windows of a small SYNTHETIC corpus whose class structure is shared across subjects
+    (stronger effect, weaker idiosyncrasy than the defaults), as ``vaxis train`` loads them."""
+    from vaxis.offline.corpus import open_corpus
+    from vaxis.offline.corpus.synthetic import SynthParams, write_synthetic_faced
+    from vaxis.offline.splits import faced_split
+    from vaxis.offline.train.config import TrainConfig
+    from vaxis.offline.train.data import load_windows
+
+    root = write_synthetic_faced(
+        tmp_path_factory.mktemp("decodable"), n_subjects=10, seconds=10, fmt="processed",
+        params=SynthParams(effect=1.0, idiosyncrasy=0.5),
+    )  # fmt: skip
+    corpus = open_corpus(root)
+    windows = load_windows(corpus, decimate=TrainConfig().decimate)
+    return windows, faced_split(corpus.subject_ids)
+
+
+def _test_balanced_accuracy(arch: str, windows, split, batch_size: int) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    from vaxis.offline.train.config import TrainConfig
+    from vaxis.offline.train.fit import FitSettings, fit_member, predict_proba
+    from vaxis.offline.train.pool import LEARNING_RATES, MemberSpec, build_member
+
+    config = TrainConfig()
+    spec = MemberSpec(arch, seed=0, bag=tuple(split.train))
+    raw = spec.kind == "raw"
+    X = windows.inputs(spec.kind)
+    model = build_member(spec, X.shape[1:], 9, windows.sfreq / windows.decimate, windows.channels)
+    settings = FitSettings(
+        epochs=min(config.epochs, config.raw_epochs) if raw else config.epochs,
+        patience=config.patience, batch_size=batch_size, lr=LEARNING_RATES[arch],
+    )  # fmt: skip
+    train, val, test = (windows.mask(ids) for ids in (split.train, split.val, split.test))
+    model, _ = fit_member(model, X[train], windows.y[train], X[val], windows.y[val], settings)
+    return balanced_accuracy_score(windows.y[test], predict_proba(model, X[test]).argmax(1))
+
+
+def test_raw_member_learns_what_feature_members_learn(decodable_windows):
+    windows, split = decodable_windows
+    chance = 1 / 9
+    # 672 training windows: batches of 64 give the member about as many steps as a
+    # FACED-size corpus's 6000-window epochs of 256.
+    features = _test_balanced_accuracy("logistic", windows, split, batch_size=64)
+    shallow = _test_balanced_accuracy("shallow", windows, split, batch_size=64)
+    assert features >= chance + 0.3
+    assert shallow >= chance + 0.5 * (features - chance), (shallow, features)
