@@ -16,13 +16,16 @@ A protocol is JSON::
     }
 
 Each stimulus is ``<class>/<id>``; ``stimulus_s`` is the default duration, and an entry may
-be ``{"stimulus": "joy/1", "seconds": 20}`` instead.
+be ``{"stimulus": "joy/1", "seconds": 20}`` instead. Classes are the bundle's, whatever they
+are (FACED's nine, SEED-V's five, a lab's own), matched ignoring case; given the bundle's
+classes, :func:`load_protocol` refuses a stimulus of any other class.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +55,15 @@ class Protocol:
     def duration_s(self) -> float:
         return self.schedule()[-1][0]
 
+    def unknown_classes(self, classes: Sequence[str]) -> list[str]:
+        """The stimuli's classes that are not in ``classes`` (ignoring case), sorted."""
+        known = {c.lower() for c in classes}
+        return sorted({cls for cls, _, _ in self.stimuli if cls not in known})
 
-def load_protocol(path: str | Path) -> Protocol:
-    """Read a protocol JSON file (see the module docstring)."""
+
+def load_protocol(path: str | Path, classes: Sequence[str] | None = None) -> Protocol:
+    """Read a protocol JSON file (see the module docstring); with ``classes`` (a bundle's),
+    a stimulus of another class is an error."""
     path = Path(path)
     try:
         spec = json.loads(path.read_text())
@@ -78,6 +87,10 @@ def load_protocol(path: str | Path) -> Protocol:
         raise DataError(f"{path}: malformed protocol ({err})") from None
     if not stimuli:
         raise DataError(f"{path}: the protocol lists no stimuli")
+    unknown = protocol.unknown_classes(classes) if classes is not None else []
+    if unknown:
+        raise DataError(f"{path}: stimuli of classes {unknown} the bundle does not decode "
+                        f"(its classes: {', '.join(classes)})")  # fmt: skip
     return protocol
 
 

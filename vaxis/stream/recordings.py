@@ -6,7 +6,10 @@
 - XDF (pyxdf): the first stream of type ``EEG`` (else the first numeric regular stream);
   string marker streams become annotations;
 - a FACED ``Processed_data`` subject file (``subNNN.pkl``, read with the numpy-only loader):
-  the 28 clips concatenated in order, each clip an annotation named after its class.
+  the 28 clips concatenated in order, each clip an annotation named after its class;
+- a recording inside a BIDS dataset (``sub-01_task-x_eeg.vhdr`` …): its events
+  (``sub-01_task-x_events.tsv``, ``trial_type`` as the description) replace the annotations
+  the file format kept, which for BrainVision or EDF are numbered triggers, not class names.
 
 :func:`label_track` turns annotations into per-sample class and stimulus indices: one whose
 description is a class name, or the marker vocabulary's ``stim/<class>/<id>/start`` …
@@ -25,8 +28,9 @@ from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.errors import DataError
 from vaxis.safe_pickle import load_array
 
-#: FACED's class of each of its 28 clips (mirrors vaxis.offline.corpus.base, which the live
-#: path does not import).
+#: FACED's class of each of its 28 clips, for FACED's subject files only: every other
+#: recording names its classes in its annotations, and a bundle's classes say which count
+#: (mirrors vaxis.offline.corpus.base, which the live path does not import; a test checks).
 FACED_CLASSES = ("anger", "disgust", "fear", "sadness", "neutral",
                  "amusement", "inspiration", "joy", "tenderness")  # fmt: skip
 FACED_CLIP_LABELS = np.repeat(np.arange(9), (3, 3, 3, 3, 4, 3, 3, 3, 3))
@@ -111,7 +115,38 @@ def read_recording(path: str | Path):
     sidecar = annot_path(path)
     if not len(raw.annotations) and sidecar.exists():
         raw.set_annotations(mne.read_annotations(sidecar))
+    events = bids_events_path(path)
+    if events is not None and events.is_file():
+        raw.set_annotations(read_bids_events(events))
     return raw
+
+
+def bids_events_path(recording: Path) -> Path | None:
+    """The BIDS events file of a recording named ``<entities>_eeg.<ext>``, else ``None``."""
+    match = re.match(r"^(.+)_(eeg|ieeg|meg)\.[a-z]+$", recording.name, re.I)
+    return recording.with_name(f"{match.group(1)}_events.tsv") if match else None
+
+
+def read_bids_events(path: Path):
+    """A BIDS ``events.tsv`` as MNE annotations: ``trial_type`` over ``onset`` + ``duration``
+    (seconds from the first sample; ``n/a`` durations are 0)."""
+    import csv
+
+    import mne
+
+    onsets, durations, names = [], [], []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                if not row.get("trial_type") or row["trial_type"] == "n/a":
+                    continue
+                duration = row.get("duration", "n/a")
+                onsets.append(float(row["onset"]))
+                durations.append(0.0 if duration in ("n/a", "", None) else float(duration))
+                names.append(row["trial_type"])
+    except (OSError, KeyError, ValueError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable BIDS events file ({err})") from None
+    return mne.Annotations(onsets, durations, names)
 
 
 def _stem(fif: Path) -> str:

@@ -231,7 +231,8 @@ def _dataset_name(root: Path) -> str:
         name = json.loads((root / "dataset_description.json").read_text()).get("Name")
     except (OSError, ValueError, AttributeError):
         name = None
-    return str(name).strip() if name and str(name).strip() else root.name
+    text = str(name or "").strip()
+    return text if text and not text.startswith("[") else root.name  # "[Unspecified]": none
 
 
 def read_bids(root: str | Path, clip_seconds: float = 30.0, sfreq: float = 250.0) -> Corpus:

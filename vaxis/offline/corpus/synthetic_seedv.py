@@ -74,8 +74,8 @@ DATE = "20180101"
 class SeedVSynthParams:
     """Generative parameters of the SYNTHETIC SEED-V-layout corpus (see module docstring)."""
 
-    effect: float = 0.6
-    idiosyncrasy: float = 0.5
+    effect: float = 0.05
+    idiosyncrasy: float = 1.0
     state: float = 0.2
     background_uv: float = 10.0
     common: float = 0.3
