@@ -79,7 +79,7 @@ def test_stacking_combines_complementary_members_on_unseen_windows():
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
     best_single = max(_ba(y_new, np.exp(m)) for m in fresh)
     assert _ba(y_new, probs) > best_single + 0.1
-    assert stacking.trace[-1]["C"] in [row["C"] for row in stacking.trace[:-1]]
+    assert stacking.trace[-1]["penalty"] in [row["penalty"] for row in stacking.trace[:-1]]
 
 
 def test_caruana_weights_lower_log_loss_and_skip_the_weak_member():

@@ -17,8 +17,9 @@ from vaxis.errors import DataError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.train.covariance import fit_tangent
-from vaxis.offline.train.data import load_windows, subject_inputs
+from vaxis.offline.train.data import load_windows
 from vaxis.offline.train.models import ZOO, TangentMLP
+from vaxis.offline.train.normalise import split_inputs, subject_inputs
 from vaxis.offline.train.pool import MemberSpec, build_member
 
 TRAIN = ["sub000", "sub001", "sub002"]
@@ -41,6 +42,12 @@ def tangent(windows):
     return fit_tangent(windows, TRAIN)
 
 
+@pytest.fixture(scope="module")
+def split(windows, tangent):
+    kinds = {"features", "raw", "covariance"}
+    return split_inputs(windows, kinds, TRAIN, "subject", tangent=tangent)
+
+
 def test_windows_keep_float32_band_covariances(windows):
     n, n_ch = len(windows.y), len(windows.channels)
     assert windows.covariances.shape == (n, 5, n_ch, n_ch)
@@ -60,21 +67,23 @@ def test_reference_is_the_riemannian_mean_of_training_subjects_only(windows, tan
     assert not np.allclose(with_test, tangent.reference, rtol=1e-3)
 
 
-def test_every_subject_is_z_scored_with_its_own_statistics(windows, tangent):
-    assert tangent.inputs.shape == (len(windows.y), 5, n_pairs(len(windows.channels)))
-    assert tangent.inputs.dtype == np.float32
+def test_every_subject_is_z_scored_with_its_own_statistics(windows, tangent, split):
+    assert tangent.vectors.shape == (len(windows.y), 5, n_pairs(len(windows.channels)))
+    inputs = split.inputs["covariance"]
+    assert inputs.dtype == np.float32
     for subject in [*TRAIN, TEST]:
-        own = tangent.inputs[windows.mask([subject])]
+        own = inputs[windows.mask([subject])]
         np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-4)
         np.testing.assert_allclose(own.std(axis=0), 1.0, atol=1e-3)
         assert tangent.stats[subject].kinds == ("features", "raw", "covariance")
         np.testing.assert_array_equal(
             tangent.stats[subject].feature_mean, windows.stats[subject].feature_mean
         )
-    prior = tangent.prior()
     np.testing.assert_allclose(
-        prior.covariance_mean, np.mean([tangent.stats[s].covariance_mean for s in TRAIN], axis=0)
+        split.prior.covariance_mean,
+        np.mean([tangent.stats[s].covariance_mean for s in TRAIN], axis=0),
     )
+    np.testing.assert_allclose(split.prior.covariance_std, tangent.prior().covariance_std)
 
 
 def test_fit_tangent_refuses_what_it_cannot_do(corpus, windows):
@@ -86,7 +95,9 @@ def test_fit_tangent_refuses_what_it_cannot_do(corpus, windows):
         fit_tangent(without, ["sub000"])
 
 
-def test_live_decoder_gives_the_training_covariance_inputs(tmp_path, corpus, windows, tangent):
+def test_live_decoder_gives_the_training_covariance_inputs(
+    tmp_path, corpus, windows, tangent, split
+):
     """Fed a subject's microvolt windows and the subject's statistics, the live Decoder's
     covariance (and feature) inputs are the ones the members trained on."""
     meta = covariance_meta(windows.channels, tangent.reference, tangent.prior(),
@@ -103,18 +114,20 @@ def test_live_decoder_gives_the_training_covariance_inputs(tmp_path, corpus, win
     decoder = Decoder(bundle, stats=tangent.stats[TEST])
     feeds = decoder.feeds(flat, np.ones(len(flat), dtype=bool))
     mask = windows.mask([TEST])
-    np.testing.assert_allclose(feeds["covariance"], tangent.inputs[mask], atol=1e-4)
-    np.testing.assert_allclose(feeds["features"], windows.features[mask], atol=1e-4)
-    exported = subject_inputs(corpus, windows, TEST, tangent)
+    np.testing.assert_allclose(feeds["covariance"], split.inputs["covariance"][mask], atol=1e-4)
+    np.testing.assert_allclose(feeds["features"], split.inputs["features"][mask], atol=1e-4)
+    exported = subject_inputs(corpus, windows, TEST, split)
     np.testing.assert_allclose(exported["covariance"], feeds["covariance"], atol=1e-5)
-    assert "covariance" not in subject_inputs(corpus, windows, TEST)
+    without = split_inputs(windows, {"features", "raw"}, TRAIN, "subject")
+    assert "covariance" not in subject_inputs(corpus, windows, TEST, without)
 
 
-def test_tangent_member_reads_the_covariance_input(windows, tangent):
+def test_tangent_member_reads_the_covariance_input(windows, split):
     assert ZOO["tangent"] == (TangentMLP, "covariance")
-    shape = tangent.inputs.shape[1:]
+    inputs = split.inputs["covariance"]
+    shape = inputs.shape[1:]
     model = build_member(MemberSpec("tangent", 0, tuple(TRAIN)), shape, 9, 62.5, windows.channels)
-    out = model(torch.as_tensor(tangent.inputs[:7]))
+    out = model(torch.as_tensor(inputs[:7]))
     assert out.shape == (7, 9)
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     assert linears[-1] is model.readout

@@ -19,7 +19,7 @@ from vaxis.errors import DataError, ModelError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.train import TrainConfig, resolve_device, train_bundle
-from vaxis.offline.train.data import load_windows, subject_inputs
+from vaxis.offline.train.data import load_windows
 from vaxis.offline.train.export import onnx_outputs, torch_outputs
 from vaxis.offline.train.models import ZOO
 
@@ -43,7 +43,7 @@ def test_bundle_loads_and_validates(tiny_bundle):
     combination = meta["onnx"]["combination"]
     assert combination["method"] == "stacking"
     assert combination["members"] == list(range(len(members)))
-    assert meta["normalisation"]["method"] == "subject" and meta["normalisation"]["warmup"] == 20
+    assert meta["normalisation"]["method"] == "causal" and meta["normalisation"]["warmup"] == 20
     prior = InputStats.from_dict(meta["normalisation"]["prior"])
     assert prior.feature_mean.shape == (30, 5) and prior.raw_std.shape == (30,)
     assert meta["valence"]["source"] in ("ridge", "expectation")
@@ -67,13 +67,15 @@ def test_report_files_are_labelled_synthetic(tiny_bundle):
 
 
 def _training_inputs(tiny_training, subject_id: str):
-    """The corpus, the fold's statistics of ``subject_id`` and its full-rate inputs."""
-    from vaxis.offline.train.covariance import fit_tangent
+    """The corpus, the subject's statistics and its full-rate inputs, as training made them."""
+    from vaxis.offline.splits import faced_split
+    from vaxis.offline.train.normalise import split_inputs, subject_inputs
 
     corpus = open_corpus(tiny_training["corpus"])
     windows = load_windows(corpus, covariance=True)
-    tangent = fit_tangent(windows, tiny_training["metrics"]["folds"][0]["train"])
-    return corpus, tangent.stats[subject_id], subject_inputs(corpus, windows, subject_id, tangent)
+    split = split_inputs(windows, {"features", "raw", "covariance"},
+                         faced_split(corpus.subject_ids).train, "subject")  # fmt: skip
+    return corpus, split.stats[subject_id], subject_inputs(corpus, windows, subject_id, split)
 
 
 def test_onnxruntime_matches_torch_on_test_windows(tiny_training):

@@ -204,12 +204,59 @@ class RunningStats:
         self._sums: dict[str, list[np.ndarray]] = {}
 
     @staticmethod
-    def _moments(kind: str, x: np.ndarray) -> list[np.ndarray]:
-        """Per-window quantities whose running sums give the kind's statistics."""
+    def moments(kind: str, x: np.ndarray) -> list[np.ndarray]:
+        """Per-window quantities whose running sums give the kind's statistics: the mean
+        square of each channel for ``"raw"``, the value and its square otherwise."""
         if kind == "raw":
             return [_raw_mean_square(x)]
         x = np.asarray(x, dtype=np.float64)
         return [x, x**2]
+
+    def scales(
+        self, moments: Mapping[str, list[np.ndarray]], valid: np.ndarray
+    ) -> dict[str, tuple[np.ndarray | float, np.ndarray]]:
+        """Update with the valid windows of a batch; each window's location and scale.
+
+        Parameters
+        ----------
+        moments : dict of str to list of array
+            :meth:`moments` of each kind's un-normalised inputs, windows first.
+        valid : array of bool, shape (n_windows,)
+            Windows that count towards the statistics.
+
+        Returns
+        -------
+        dict of str to (location, scale)
+            Per window: for ``"raw"`` location 0 and the channels' RMS (n_windows,
+            n_channels); otherwise the running mean and standard deviation.
+        """
+        missing = set(moments) - set(self.prior.kinds)
+        if missing:
+            raise ValueError(f"the prior holds no statistics for input kinds {sorted(missing)}")
+        counts = self.count_ + np.cumsum(valid)
+        warm = counts >= self.warmup
+        n = np.maximum(counts, 1).astype(np.float64)
+        out: dict[str, tuple[np.ndarray | float, np.ndarray]] = {}
+        for kind, kind_moments in moments.items():
+            before = self._sums.get(kind) or [np.zeros(m.shape[1:]) for m in kind_moments]
+            running = []
+            for total, moment in zip(before, kind_moments, strict=True):
+                mask = valid.reshape(-1, *([1] * (moment.ndim - 1)))
+                running.append(total + np.cumsum(np.where(mask, moment, 0.0), axis=0))
+            self._sums[kind] = [r[-1] for r in running]
+            shape = (-1, *([1] * (running[0].ndim - 1)))
+            w, per_window = warm.reshape(shape), n.reshape(shape)
+            if kind == "raw":
+                rms = np.where(w, np.sqrt(running[0] / per_window), self.prior.raw_std)
+                out[kind] = (0.0, np.maximum(rms, EPS))
+            else:
+                mean = running[0] / per_window
+                std = np.sqrt(np.maximum(running[1] / per_window - mean**2, 0.0))
+                prior_mean, prior_std = (getattr(self.prior, k) for k in _ZSCORED[kind])
+                out[kind] = (np.where(w, mean, prior_mean),
+                             np.maximum(np.where(w, std, prior_std), EPS))  # fmt: skip
+        self.count_ = int(counts[-1])
+        return out
 
     def normalise(
         self, inputs: Mapping[str, np.ndarray], valid: np.ndarray
@@ -223,32 +270,9 @@ class RunningStats:
         valid : array of bool, shape (n_windows,)
             Windows that count towards the statistics.
         """
-        missing = set(inputs) - set(self.prior.kinds)
-        if missing:
-            raise ValueError(f"the prior holds no statistics for input kinds {sorted(missing)}")
-        counts = self.count_ + np.cumsum(valid)
-        warm = counts >= self.warmup
-        n = np.maximum(counts, 1).astype(np.float64)
+        scales = self.scales({k: self.moments(k, x) for k, x in inputs.items()}, valid)
         out = {}
         for kind, x in inputs.items():
-            moments = self._moments(kind, x)
-            before = self._sums.get(kind) or [np.zeros(m.shape[1:]) for m in moments]
-            running = []
-            for total, moment in zip(before, moments, strict=True):
-                mask = valid.reshape(-1, *([1] * (moment.ndim - 1)))
-                running.append(total + np.cumsum(np.where(mask, moment, 0.0), axis=0))
-            self._sums[kind] = [r[-1] for r in running]
-            shape = (-1, *([1] * (running[0].ndim - 1)))
-            w, per_window = warm.reshape(shape), n.reshape(shape)
-            if kind == "raw":
-                rms = np.where(w, np.sqrt(running[0] / per_window), self.prior.raw_std)
-                out[kind] = x / np.maximum(rms, EPS)[:, :, None]
-            else:
-                mean = running[0] / per_window
-                std = np.sqrt(np.maximum(running[1] / per_window - mean**2, 0.0))
-                prior_mean, prior_std = (getattr(self.prior, k) for k in _ZSCORED[kind])
-                mean = np.where(w, mean, prior_mean)
-                std = np.where(w, std, prior_std)
-                out[kind] = (x - mean) / np.maximum(std, EPS)
-        self.count_ = int(counts[-1])
+            location, scale = scales[kind]
+            out[kind] = x / scale[:, :, None] if kind == "raw" else (x - location) / scale
         return out

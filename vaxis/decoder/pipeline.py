@@ -45,8 +45,9 @@ class Decoder:
     ----------
     bundle : Bundle
     stats : InputStats or None
-        Fixed participant statistics (from a calibration profile). ``None`` uses running
-        statistics that start from the bundle's population prior.
+        Fixed participant statistics (from a calibration profile). ``None`` follows the
+        bundle's normalisation: the population prior alone for ``"population"``, else
+        running statistics that start from the prior.
     model : path or bytes or None
         An ONNX graph replacing the bundle's (a profile's adapted model).
     threads : int
@@ -66,10 +67,11 @@ class Decoder:
         self.bundle = bundle
         self.limits = limits
         norm = bundle.normalisation
+        prior = InputStats.from_dict(norm["prior"])
+        if stats is None and norm.get("method") == "population":
+            stats = prior
         self.stats = stats
-        self.running = (
-            None if stats else RunningStats(InputStats.from_dict(norm["prior"]), norm["warmup"])
-        )
+        self.running = None if stats else RunningStats(prior, norm["warmup"])
         held = stats if stats else self.running.prior
         missing = [k for k in bundle.kinds if k not in held.kinds]
         if missing:

@@ -9,20 +9,18 @@ import numpy as np
 
 from vaxis.decoder.bundle import MODEL_FILE, write_bundle_json
 from vaxis.decoder.features import BANDS
-from vaxis.decoder.inputs import InputStats
 from vaxis.offline.axis import AxisFile
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.config import TrainConfig
-from vaxis.offline.train.data import WindowSet, subject_inputs
+from vaxis.offline.train.data import WindowSet
 from vaxis.offline.train.evaluate import DECODERS
 from vaxis.offline.train.export import OPSET, EnsembleGraph, export_onnx, parity
 from vaxis.offline.train.fold import FoldResult
+from vaxis.offline.train.normalise import WARMUP, subject_inputs
 from vaxis.offline.train.resample import FIRDecimate
 
 #: Order of the graph's inputs by kind.
 INPUT_ORDER = ("features", "covariance", "raw")
-#: Windows of running statistics before they replace the population prior, live.
-WARMUP = 20
 _PROVENANCE_KEYS = ("format", "source", "generator", "seed", "seconds", "vaxis_version")
 
 
@@ -62,15 +60,8 @@ def feature_meta(bands: dict, fold: FoldResult, graph: EnsembleGraph) -> dict:
     the graph reads it."""
     meta = {"kind": "de", "bands": {k: list(v) for k, v in bands.items()}}
     if "covariance" in graph.input_kinds:
-        meta["covariance"] = fold.inputs["covariance"].bundle_block()
+        meta["covariance"] = fold.inputs.tangent.bundle_block()
     return meta
-
-
-def population_prior(windows: WindowSet, fold: FoldResult) -> InputStats:
-    """The training subjects' mean statistics of every kind (the live decoder's warm-up)."""
-    if "covariance" in fold.inputs:
-        return fold.inputs["covariance"].prior()
-    return InputStats.mean_of([windows.stats[s] for s in fold.split.train])
 
 
 def compact_metrics(metrics: dict, split: str) -> dict:
@@ -108,7 +99,7 @@ def write_bundle(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     graph = ensemble_graph(fold, positions, windows.decimate)
-    examples = subject_inputs(corpus, windows, fold.split.test[0], fold.inputs.get("covariance"))
+    examples = subject_inputs(corpus, windows, fold.split.test[0], fold.inputs)
     export_onnx(graph, out / MODEL_FILE, examples)
     max_diff = parity(graph, out / MODEL_FILE, examples)
     tag = "-synthetic" if corpus.synthetic else ""
@@ -137,10 +128,10 @@ def write_bundle(
         "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
         "features": feature_meta(bands, fold, graph),
         "normalisation": {
-            "method": "subject",
-            "prior": population_prior(windows, fold).to_dict(),
+            "method": fold.inputs.normalisation,
+            "prior": fold.inputs.prior.to_dict(),
             "warmup": WARMUP,
-        },  # fmt: skip
+        },
         "classes": list(corpus.classes),
         "valence": {
             "positions": dict(zip(corpus.classes, positions.tolist(), strict=True)),

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from vaxis.errors import ModelError
 from vaxis.offline.train.ensemble import METHODS
 from vaxis.offline.train.models import ZOO
+from vaxis.offline.train.normalise import NORMALISATIONS
 
 SPLITS = ("faced", "kfold")
 COMBINE = METHODS
@@ -24,6 +25,10 @@ class TrainConfig:
         Raw members read windows low-pass filtered (anti-aliasing FIR, pass band to 64 %
         of the new Nyquist) and decimated by this factor: 250 Hz / 2 = 125 Hz keeps
         everything up to 40 Hz (gamma included) and removes 50 Hz line noise.
+    normalisation : {"causal", "subject", "population"}
+        How every subject's inputs are normalised (:mod:`vaxis.offline.train.normalise`):
+        ``causal`` as the live decoder does (the default of every reported figure),
+        ``subject`` transductively, ``population`` with the training population's only.
     split : {"faced", "kfold"}
         CBraMod's FACED split (scaled to the corpus), or leave-subjects-out k-fold.
     folds : int
@@ -73,6 +78,7 @@ class TrainConfig:
     window_s: float = 4.0
     hop_s: float = 2.0
     decimate: int = 2
+    normalisation: str = "causal"
     split: str = "faced"
     folds: int = 5
     archs: tuple[str, ...] = field(default_factory=lambda: tuple(ZOO))
@@ -113,6 +119,9 @@ class TrainConfig:
             raise ModelError(f"min_members must be in 1..members, got {self.min_members}")
         if self.pool < 1 or self.members < 1:
             raise ModelError(f"--pool and --members must be >= 1, got {self.pool}, {self.members}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ModelError(f"unknown normalisation {self.normalisation!r}; expected one of "
+                             f"{NORMALISATIONS}")  # fmt: skip
         if self.combine not in COMBINE:
             raise ModelError(f"unknown combination {self.combine!r}; expected one of {COMBINE}")
         if not 0 < self.selection_fraction < 1:

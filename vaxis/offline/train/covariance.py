@@ -4,8 +4,8 @@ A window's band covariances (kept by :func:`~vaxis.offline.train.data.load_windo
 tangent vectors at a reference point, the Riemannian mean (pyriemann) of the training
 subjects' mean covariances -- so no statistic of a validation or test subject enters the
 reference. The vectors are computed by the live decoder's own
-:class:`~vaxis.decoder.covariance.TangentSpaceMap` and z-scored with each subject's own
-statistics, exactly as the DE features are.
+:class:`~vaxis.decoder.covariance.TangentSpaceMap`; they are normalised like every other
+input (:mod:`vaxis.offline.train.normalise`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ class TangentInputs:
     ----------
     tangent_map : TangentSpaceMap
         Reference, shrinkage and bands: what the live decoder rebuilds from the bundle.
-    inputs : float32 array, shape (n_windows, n_bands, n_pairs)
-        Each subject's tangent vectors, z-scored with that subject's statistics.
+    vectors : float32 array, shape (n_windows, n_bands, n_pairs)
+        Every window's tangent vectors, not normalised.
     stats : dict of str to InputStats
         Each subject's statistics of every kind: the :class:`WindowSet`'s, plus the
         covariance mean and standard deviation.
@@ -38,7 +38,7 @@ class TangentInputs:
     """
 
     tangent_map: TangentSpaceMap
-    inputs: np.ndarray = field(repr=False)
+    vectors: np.ndarray = field(repr=False)
     stats: dict[str, InputStats] = field(repr=False)
     train_ids: list[str]
 
@@ -83,7 +83,8 @@ def population_reference(windows: WindowSet, subject_ids: list[str]) -> np.ndarr
 
 
 def fit_tangent(windows: WindowSet, train_ids: list[str]) -> TangentInputs:
-    """Reference from ``train_ids``; every window's normalised tangent vectors.
+    """Reference from ``train_ids``; every window's tangent vectors and each subject's
+    statistics of them.
 
     Parameters
     ----------
@@ -101,14 +102,13 @@ def fit_tangent(windows: WindowSet, train_ids: list[str]) -> TangentInputs:
         population_reference(windows, list(train_ids)), windows.shrinkage, windows.bands
     )
     n_bands, n_channels = windows.covariances.shape[1:3]
-    inputs = np.empty((len(windows.y), n_bands, n_pairs(n_channels)), dtype=np.float32)
+    vectors = np.empty((len(windows.y), n_bands, n_pairs(n_channels)), dtype=np.float32)
     stats = {}
     for subject, own in windows.stats.items():
         where = np.flatnonzero(windows.subjects == subject)
-        vectors = {"covariance": tangent_map.tangent(windows.covariances[where]).astype(np.float32)}
-        fitted = InputStats.fit(vectors)
-        inputs[where] = fitted.normalise(vectors)["covariance"]
+        vectors[where] = tangent_map.tangent(windows.covariances[where])
+        fitted = InputStats.fit({"covariance": vectors[where]})
         stats[subject] = replace(
             own, covariance_mean=fitted.covariance_mean, covariance_std=fitted.covariance_std
         )
-    return TangentInputs(tangent_map, inputs, stats, list(train_ids))
+    return TangentInputs(tangent_map, vectors, stats, list(train_ids))

@@ -18,35 +18,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS, canonical, match_channels
 from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
 from vaxis.decoder.features import BANDS
-from vaxis.decoder.inputs import InputStats, window_inputs
+from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
+from vaxis.decoder.quality import check_windows
 from vaxis.decoder.windows import seconds_to_samples
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus, trial_windows
 from vaxis.offline.train.resample import decimate_fir
 
-if TYPE_CHECKING:
-    from vaxis.offline.train.covariance import TangentInputs
-
 
 @dataclass
 class WindowSet:
-    """Normalised inputs of every window of a set of subjects.
+    """Un-normalised inputs of every window of a set of subjects, in recording order.
+
+    How they are normalised depends on the split and the normalisation
+    (:mod:`vaxis.offline.train.normalise`).
 
     Attributes
     ----------
     features : float32 array, shape (n_windows, n_channels, n_bands)
     raw : float32 array, shape (n_windows, n_channels, n_times // decimate)
+        Preprocessed windows after the anti-aliasing decimation.
+    raw_mean_square : float64 array, shape (n_windows, n_channels)
+        Each full-rate preprocessed channel's mean square (what the live decoder's running
+        statistics accumulate).
+    valid : bool array, shape (n_windows,)
+        Windows the live decoder's quality check accepts (only they update running
+        statistics, live and offline).
     y : int array, shape (n_windows,)
     subjects : str array, shape (n_windows,)
     stats : dict of str to InputStats
-        Each subject's normalisation statistics.
+        Statistics of all of each subject's windows (features and raw).
     channels : list of str
     sfreq : float
         Rate of the full-rate windows (the bundle's).
@@ -64,6 +71,8 @@ class WindowSet:
 
     features: np.ndarray
     raw: np.ndarray
+    raw_mean_square: np.ndarray
+    valid: np.ndarray
     y: np.ndarray
     subjects: np.ndarray
     stats: dict[str, InputStats]
@@ -81,11 +90,11 @@ class WindowSet:
         return np.isin(self.subjects, subject_ids)
 
     def inputs(self, kind: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """The ``"features"`` or ``"raw"`` inputs, optionally of masked windows."""
+        """The un-normalised ``"features"`` or ``"raw"`` inputs, optionally of masked windows."""
         if kind not in ("features", "raw"):
             raise ValueError(
                 f"a WindowSet holds the features and raw inputs, not {kind!r}; covariance "
-                "inputs depend on a split: fit_tangent(windows, train_ids).inputs"
+                "inputs depend on a split: fit_tangent(windows, train_ids)"
             )
         data = self.features if kind == "features" else self.raw
         return data if mask is None else data[mask]
@@ -106,7 +115,7 @@ def load_windows(
     covariance: bool = True,
     shrinkage: float = DEFAULT_SHRINKAGE,
 ) -> WindowSet:
-    """Cut, featurise and normalise every subject of a raw corpus.
+    """Cut and featurise every subject of a raw corpus (normalisation comes per split).
 
     Parameters
     ----------
@@ -136,7 +145,8 @@ def load_windows(
     hop = seconds_to_samples(hop_s, corpus.sfreq)
     bands = corpus.bands or BANDS
     parts: dict[str, list[np.ndarray]] = {
-        "features": [], "raw": [], "y": [], "subjects": [], "covariances": []
+        "features": [], "raw": [], "y": [], "subjects": [], "covariances": [],
+        "raw_mean_square": [], "valid": [],
     }  # fmt: skip
     stats: dict[str, InputStats] = {}
     for subject in corpus:
@@ -155,12 +165,13 @@ def load_windows(
             )
         inputs = window_inputs(flat, corpus.sfreq, ("features", "raw"), bands=bands)
         stats[subject.subject_id] = InputStats.fit(inputs)
-        normed = stats[subject.subject_id].normalise(inputs)
         if covariance:
             covs = band_covariances(inputs["raw"], corpus.sfreq, bands, shrinkage)
             parts["covariances"].append(covs.astype(np.float32))
-        parts["features"].append(normed["features"].astype(np.float32))
-        parts["raw"].append(decimate_fir(normed["raw"], decimate).astype(np.float32))
+        parts["valid"].append(check_windows(flat, channels)[0])
+        parts["raw_mean_square"].append(RunningStats.moments("raw", inputs["raw"])[0])
+        parts["features"].append(inputs["features"].astype(np.float32))
+        parts["raw"].append(decimate_fir(inputs["raw"], decimate).astype(np.float32))
         parts["y"].append(np.asarray(subject.labels, dtype=np.int64)[trial_of])
         parts["subjects"].append(np.full(len(flat), subject.subject_id))
         if on_subject is not None:
@@ -168,6 +179,8 @@ def load_windows(
     return WindowSet(
         features=_concatenate(parts["features"]),
         raw=_concatenate(parts["raw"]),
+        raw_mean_square=np.concatenate(parts["raw_mean_square"]),
+        valid=np.concatenate(parts["valid"]),
         y=np.concatenate(parts["y"]),
         subjects=np.concatenate(parts["subjects"]),
         stats=stats,
@@ -194,24 +207,12 @@ def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def subject_inputs(
-    corpus: Corpus, windows: WindowSet, subject_id: str, tangent: TangentInputs | None = None
-) -> dict[str, np.ndarray]:
-    """Full-rate normalised inputs of one subject's windows, as the bundle's graph reads them.
-
-    ``WindowSet`` keeps raw windows decimated; the exported graph takes them at full rate
-    and decimates itself. This recomputes one subject's windows the same way
-    :func:`load_windows` did, with the subject's statistics. With ``tangent`` (a split's
-    :func:`~vaxis.offline.train.covariance.fit_tangent`) the ``"covariance"`` input comes
-    too, computed the way the live decoder computes it.
-    """
+def subject_windows(corpus: Corpus, windows: WindowSet, subject_id: str) -> np.ndarray:
+    """One subject's full-rate windows in microvolts (n_windows, n_channels, n_times), cut
+    exactly as :func:`load_windows` cut them."""
     subject = next((s for s in corpus if s.subject_id == subject_id), None)
     if subject is None:
         raise DataError(f"corpus {corpus.name!r} has no subject {subject_id!r}")
     picks = match_channels(corpus.channels, windows.channels)
     flat, _ = trial_windows([t[picks] for t in subject.load_trials()], windows.window, windows.hop)
-    kinds = ("features", "raw") if tangent is None else ("features", "raw", "covariance")
-    inputs = window_inputs(flat, windows.sfreq, kinds, bands=windows.bands or BANDS,
-                           tangent=None if tangent is None else tangent.tangent_map)  # fmt: skip
-    stats = windows.stats if tangent is None else tangent.stats
-    return {k: v.astype(np.float32) for k, v in stats[subject_id].normalise(inputs).items()}
+    return flat

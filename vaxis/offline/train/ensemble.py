@@ -10,8 +10,8 @@ Four combinations are compared (all take members' log-probabilities):
 
 ``stacking``
     A multinomial logistic meta-learner on the concatenated log-probabilities of the
-    eligible members (scikit-learn), its penalty chosen by subject-grouped cross-validation
-    on the selection set.
+    eligible members, regularised toward their equal-weight product of experts, its penalty
+    chosen by subject-grouped cross-validation on the selection set.
 ``caruana``
     Selection with replacement on log-loss (Caruana et al., 2004): members are added one at
     a time, repeats allowed, to the average that most lowers the selection log-loss; the
@@ -93,17 +93,14 @@ class Combination:
         pool order; the combination picks its own)."""
         chosen = [member_log_probs[i] for i in self.members]
         if self.method == "stacking":
-            logits = np.concatenate(chosen, axis=1) @ self.coef.T + self.intercept
-            logits -= logits.max(axis=1, keepdims=True)
-            p = np.exp(logits)
-            return p / p.sum(axis=1, keepdims=True)
+            return _meta_proba(np.concatenate(chosen, axis=1), self.coef, self.intercept)
         return np.einsum("m,mnc->nc", self.weights, np.exp(np.stack(chosen)))
 
     def describe(self) -> dict:
         out = {"method": self.method, "members": self.members,
                "weights": np.round(self.weights, 4).tolist(), "trace": self.trace}  # fmt: skip
         if self.coef is not None:
-            out["meta_learner_C"] = self.trace[-1].get("C") if self.trace else None
+            out["meta_learner_penalty"] = self.trace[-1].get("penalty") if self.trace else None
         return out
 
 
@@ -175,60 +172,85 @@ def caruana_select(
     return Combination("caruana", [candidates[i] for i in keep], weights, trace=trace)
 
 
+def _fit_meta(X: np.ndarray, y: np.ndarray, n_members: int, n_classes: int,
+              penalty: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Weights (n_classes, n_members * n_classes) and intercept of the meta-learner.
+
+    Minimises the class-balanced cross-entropy of ``softmax(X @ W.T + b)`` plus
+    ``penalty * ||W - W0||**2``, where ``W0`` is the product of experts with equal weights
+    (each member's log-probabilities times ``1 / n_members``): a strong penalty gives that
+    log-linear average, a weak one a free multinomial logistic regression.
+    """
+    from scipy.optimize import minimize
+
+    W0 = np.tile(np.eye(n_classes) / n_members, (1, n_members))
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    weight = (counts.sum() / np.maximum(counts, 1) / n_classes)[y]
+    weight /= weight.sum()
+    onehot = np.eye(n_classes)[y]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        W = theta[:-n_classes].reshape(W0.shape)
+        logits = X @ W.T + theta[-n_classes:]
+        logits -= logits.max(axis=1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        delta = W - W0
+        value = -(weight * (onehot * log_p).sum(axis=1)).sum() + penalty * (delta**2).sum()
+        g = (np.exp(log_p) - onehot) * weight[:, None]
+        grad_W = g.T @ X + 2 * penalty * delta
+        return float(value), np.concatenate([grad_W.ravel(), g.sum(axis=0)])
+
+    theta0 = np.concatenate([W0.ravel(), np.zeros(n_classes)])
+    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B",
+                     options={"maxiter": 500}).x  # fmt: skip
+    return theta[:-n_classes].reshape(W0.shape), theta[-n_classes:]
+
+
+def _meta_proba(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    logits = X @ coef.T + intercept
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
 def fit_stacking(
     member_log_probs: list[np.ndarray],
     y: np.ndarray,
     groups: np.ndarray,
     candidates: np.ndarray,
     n_classes: int,
-    Cs: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    seed: int = 0,
+    penalties: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 0.1, 1.0),
 ) -> Combination:
     """Multinomial logistic meta-learner on the candidates' concatenated log-probabilities.
 
-    The inverse penalty ``C`` is chosen by subject-grouped cross-validation (log-loss), then
-    the meta-learner is refitted on the whole selection set. Classes are weighted to balance.
+    It is regularised toward the equal-weight product of experts (see :func:`_fit_meta`);
+    the penalty is chosen by subject-grouped cross-validation (log-loss) on the selection
+    windows when they hold at least three subjects (else the strongest is used), then the
+    meta-learner is refitted on all of them.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     candidates = [int(c) for c in candidates]
     X = np.concatenate([member_log_probs[c] for c in candidates], axis=1)
+    n_members, labels = len(candidates), np.arange(n_classes)
     n_groups = np.unique(groups).size
     trace = []
-
-    def model(C: float):
-        return LogisticRegression(C=C, class_weight="balanced", max_iter=2000,
-                                  random_state=seed)  # fmt: skip
-
     if n_groups >= 3:
         folds = list(GroupKFold(n_splits=min(5, n_groups)).split(X, y, groups))
-        for C in Cs:
+        for penalty in penalties:
             loss = []
             for fit_idx, held in folds:
-                proba = _full_proba(model(C).fit(X[fit_idx], y[fit_idx]), X[held], n_classes)
-                loss.append(log_loss(y[held], proba, labels=np.arange(n_classes)))
-            trace.append({"C": C, "cv_log_loss": float(np.mean(loss))})
-        chosen = min(trace, key=lambda row: row["cv_log_loss"])["C"]
+                coef, intercept = _fit_meta(X[fit_idx], y[fit_idx], n_members, n_classes, penalty)
+                proba = _meta_proba(X[held], coef, intercept)
+                loss.append(log_loss(y[held], proba, labels=labels))
+            trace.append({"penalty": penalty, "cv_log_loss": float(np.mean(loss))})
+        chosen = min(trace, key=lambda row: row["cv_log_loss"])["penalty"]
     else:
-        chosen = Cs[len(Cs) // 2]
-    meta = model(chosen).fit(X, y)
-    coef = np.zeros((n_classes, X.shape[1]))
-    intercept = np.full(n_classes, -1e3)  # a class absent from the selection set: never
-    if len(meta.classes_) == 2:  # one logistic row as two softmax rows
-        w, b = meta.coef_[0] / 2, meta.intercept_[0] / 2
-        coef[meta.classes_], intercept[meta.classes_] = np.stack([-w, w]), np.array([-b, b])
-    else:
-        coef[meta.classes_], intercept[meta.classes_] = meta.coef_, meta.intercept_
-    trace.append({"C": chosen})
-    weights = np.full(len(candidates), 1.0 / len(candidates))
+        chosen = max(penalties)
+    coef, intercept = _fit_meta(X, y, n_members, n_classes, chosen)
+    trace.append({"penalty": chosen})
+    weights = np.full(n_members, 1.0 / n_members)
     return Combination("stacking", candidates, weights, coef, intercept, trace)
-
-
-def _full_proba(meta, X: np.ndarray, n_classes: int) -> np.ndarray:
-    proba = np.full((len(X), n_classes), 1e-9)
-    proba[:, meta.classes_] = meta.predict_proba(X)
-    return proba / proba.sum(axis=1, keepdims=True)
 
 
 def mean_combination(n_members: int) -> Combination:

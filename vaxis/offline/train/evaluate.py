@@ -39,6 +39,13 @@ def evaluate(folds: list[FoldResult], classes: list[str]) -> dict:
         pred = test[key].argmax(1)
         per_subject[name] = per_subject_balanced_accuracy(y, pred, subjects)
         out[name] = {**classification_metrics(y, pred), "per_subject": per_subject[name]}
+    if "probs_ensemble_transductive" in test:
+        out["transductive"] = {
+            "note": "TRANSDUCTIVE: each test subject normalised with statistics of its whole "
+            "recording, which a live decoder cannot know; not the headline figure",
+            **{name: classification_metrics(y, test[f"{key}_transductive"].argmax(1))
+               for name, key in DECODERS.items()},
+        }  # fmt: skip
     out["wilcoxon"] = {
         f"{name}_vs_best_member": paired_wilcoxon(per_subject[name], per_subject["best_member"])
         for name in ("stacking", "caruana", "greedy", "naive_average")

@@ -28,6 +28,7 @@ from vaxis.offline.train.ensemble import (
 from vaxis.offline.train.fit import FitSettings
 from vaxis.offline.train.members import MemberContext, MemberResult, train_members
 from vaxis.offline.train.models import ZOO
+from vaxis.offline.train.normalise import SplitInputs, split_inputs
 from vaxis.offline.train.pool import LEARNING_RATES, MemberSpec, plan_pool
 from vaxis.offline.train.valence import expected_position, fit_ridge, pearson, ridge_predict
 
@@ -56,8 +57,8 @@ class FoldResult:
         The best single member on the selection subjects.
     error_correlation : array (n_members, n_members)
         Correlation of members' soft errors on the selection subjects.
-    inputs : dict
-        Fold-level input state the bundle needs (e.g. the tangent-space reference).
+    inputs : SplitInputs
+        The split's normalisation: prior, statistics, tangent space (what the bundle needs).
     ridge : Ridge
     ridge_info : dict
     valence_source : {"ridge", "expectation"}
@@ -77,7 +78,7 @@ class FoldResult:
     shipped: str
     best: int
     error_correlation: np.ndarray
-    inputs: dict
+    inputs: SplitInputs
     ridge: Ridge
     ridge_info: dict
     valence_source: str
@@ -122,7 +123,7 @@ def fit_combinations(
     """Every combination method fitted on the selection windows."""
     log_probs = [r.log_probs["selection"] for r in results]
     return {
-        "stacking": fit_stacking(log_probs, y, groups, eligible, n_classes, seed=config.seed),
+        "stacking": fit_stacking(log_probs, y, groups, eligible, n_classes),
         "caruana": caruana_select(log_probs, y, eligible, rounds=config.caruana_rounds),
         "greedy": greedy_select(
             log_probs, y, eligible, config.members, config.diversity_weight, config.min_members
@@ -131,25 +132,25 @@ def fit_combinations(
     }
 
 
-def fold_inputs(windows: WindowSet, kinds: set[str], train_ids: list[str]) -> tuple[dict, dict]:
-    """Every window's inputs of ``kinds``, and the fold-level state they need.
-
-    Band features and raw windows are the same in every fold; the tangent space of the
-    covariance input is taken at a reference fitted on the fold's training subjects only.
-    """
-    inputs = {kind: windows.inputs(kind) for kind in kinds & {"features", "raw"}}
-    state: dict = {}
-    if "covariance" in kinds:
-        from vaxis.offline.train.covariance import fit_tangent
-
-        state["covariance"] = fit_tangent(windows, train_ids)
-        inputs["covariance"] = state["covariance"].inputs
-    return inputs, state
+def prepare_split(windows: WindowSet, split: Split, config) -> SplitInputs:
+    """A split's inputs of every kind the pool reads (band features always: the valence
+    read-out needs them), normalised as ``config.normalisation`` says; with the test
+    subjects also under transductive normalisation in ``extra["test_subject"]`` when the
+    main normalisation is not already that."""
+    kinds = {ZOO[arch][1] for arch in config.archs} | {"features"}
+    prepared = split_inputs(windows, kinds, split.train, config.normalisation)
+    if config.normalisation != "subject":
+        test_rows = np.flatnonzero(windows.mask(split.test))
+        transductive = split_inputs(windows, kinds, split.train, "subject", only=test_rows,
+                                    tangent=prepared.tangent)  # fmt: skip
+        prepared.extra["test_subject"] = transductive.inputs
+    return prepared
 
 
 def train_fold(
     windows: WindowSet,
     split: Split,
+    prepared: SplitInputs,
     positions: np.ndarray,
     config,
     n_classes: int,
@@ -161,6 +162,8 @@ def train_fold(
     ----------
     windows : WindowSet
     split : Split
+    prepared : SplitInputs
+        The split's normalised inputs (:func:`prepare_split`).
     positions : array, shape (n_classes,)
         V-axis position of each class.
     config : TrainConfig
@@ -170,15 +173,14 @@ def train_fold(
     """
     selection = selection_subjects(split.train, config.selection_fraction, config.seed)
     fit_ids = [s for s in split.train if s not in selection]
-    kinds = {ZOO[arch][1] for arch in config.archs}
-    inputs, fold_state = fold_inputs(windows, kinds, split.train)
+    inputs = prepared.inputs
     index = {name: np.flatnonzero(windows.mask(ids))
              for name, ids in (("selection", selection), ("val", split.val),
                                ("test", split.test))}  # fmt: skip
     ctx = MemberContext(
         inputs=inputs, y=windows.y, subjects=windows.subjects, index=index,
         n_outputs=n_classes, channels=windows.channels,
-        raw_sfreq=windows.sfreq / windows.decimate, init=config.init,
+        raw_sfreq=windows.sfreq / windows.decimate, init=config.init, extra=prepared.extra,
     )  # fmt: skip
     specs = plan_pool(list(config.archs), config.pool, fit_ids, config.seed, config.bag_fraction)
     results = train_members([(s, _settings(s, config)) for s in specs], ctx,
@@ -207,15 +209,15 @@ def train_fold(
 
     train = windows.mask(fit_ids)
     val = windows.mask(split.val)
+    features = inputs["features"]
     ridge, ridge_info = fit_ridge(
-        windows.features[train], positions[windows.y[train]],
-        windows.features[val], positions[windows.y[val]],
+        features[train], positions[windows.y[train]], features[val], positions[windows.y[val]],
     )  # fmt: skip
     shipped = combinations[config.combine]
     val_probs = shipped.predict_proba([r.log_probs["val"] for r in results])
     y_val = windows.y[val]
     val_r = {
-        "ridge": pearson(ridge_predict(ridge, windows.features[val]), positions[y_val]),
+        "ridge": pearson(ridge_predict(ridge, features[val]), positions[y_val]),
         "expectation": pearson(expected_position(val_probs, positions), positions[y_val]),
     }
     test = {
@@ -224,14 +226,20 @@ def train_fold(
         "target": positions[y_test],
         "probs_best": np.exp(test_lp[best]),
         **{f"probs_{name}": c.predict_proba(test_lp) for name, c in combinations.items()},
-        "valence_ridge": ridge_predict(ridge, windows.features[index["test"]]),
+        "valence_ridge": ridge_predict(ridge, features[index["test"]]),
     }
+    if "test_subject" in prepared.extra:
+        transductive = [r.log_probs["test_subject"] for r in results]
+        test["probs_best_transductive"] = np.exp(transductive[best])
+        test.update({f"probs_{name}_transductive": c.predict_proba(transductive)
+                     for name, c in combinations.items()})  # fmt: skip
+        test["probs_ensemble_transductive"] = test[f"probs_{config.combine}_transductive"]
     test["probs_ensemble"] = test[f"probs_{config.combine}"]
     test["valence_expectation"] = expected_position(test["probs_ensemble"], positions)
     return FoldResult(
         split=split, selection=selection, results=results, members=members,
         eligible=[int(i) for i in eligible], combinations=combinations, shipped=config.combine,
-        best=best, error_correlation=corr, inputs=fold_state, ridge=ridge,
+        best=best, error_correlation=corr, inputs=prepared, ridge=ridge,
         ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get), val_r=val_r,
         test=test,
     )  # fmt: skip

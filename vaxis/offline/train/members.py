@@ -11,7 +11,7 @@ and test windows.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class MemberContext:
         Rate of the (decimated) raw inputs.
     init : str or None
         A local checkpoint raw members that support it start from.
+    extra : dict of str to dict of str to array
+        More windows to score, already normalised, by part name and kind (e.g. the test
+        subjects under transductive normalisation).
     """
 
     inputs: dict[str, np.ndarray]
@@ -51,6 +54,7 @@ class MemberContext:
     channels: list[str]
     raw_sfreq: float
     init: str | None = None
+    extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,7 +70,7 @@ class MemberResult:
         Training figures (best epoch, epochs run, validation balanced accuracy, seconds).
     log_probs : dict of str to array
         Log-probabilities (n_windows, n_classes) on the ``selection``, ``val`` and ``test``
-        windows.
+        windows, and on every part of the context's ``extra``.
     """
 
     spec: MemberSpec
@@ -90,11 +94,12 @@ def train_member(spec: MemberSpec, settings: FitSettings, ctx: MemberContext,
     val = ctx.index["val"]
     model, info = fit_member(model, X[bag], ctx.y[bag], X[val], ctx.y[val], settings,
                              seed=spec.seed)  # fmt: skip
+    scored = {part: X[ctx.index[part]] for part in SCORED}
+    scored.update({part: inputs[spec.kind] for part, inputs in ctx.extra.items()})
     log_probs = {
-        part: np.log(np.maximum(predict_proba(model, X[ctx.index[part]], settings.device),
-                                1e-12))
-        for part in SCORED
-    }  # fmt: skip
+        part: np.log(np.maximum(predict_proba(model, x, settings.device), 1e-12))
+        for part, x in scored.items()
+    }
     info["seconds"] = round(time.perf_counter() - start, 2)
     return MemberResult(spec, model.cpu(), info, log_probs)
 

@@ -16,7 +16,7 @@ from vaxis.offline.train.bundle import ensemble_graph, write_bundle
 from vaxis.offline.train.config import TrainConfig, resolve_device
 from vaxis.offline.train.data import load_windows
 from vaxis.offline.train.evaluate import evaluate, pooled_test, summarise_seeds
-from vaxis.offline.train.fold import train_fold
+from vaxis.offline.train.fold import prepare_split, train_fold
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.report import write_report
 
@@ -103,15 +103,17 @@ def train_bundle(
             covariance=any(ZOO[arch][1] == "covariance" for arch in config.archs),
         )  # fmt: skip
         splits = make_splits(corpus.subject_ids, config)
+        prepared = [prepare_split(windows, split, config) for split in splits]
         runs = []
         for offset in range(config.seeds):
             run_config = replace(config, seed=config.seed + offset)
             torch.manual_seed(run_config.seed)
             folds = []
-            for i, split in enumerate(splits):
+            for i, (split, inputs) in enumerate(zip(splits, prepared, strict=True)):
                 task = bars.add_task(f"seed {run_config.seed}, fold {i + 1}/{len(splits)}",
                                      total=config.pool)  # fmt: skip
-                folds.append(train_fold(windows, split, positions, run_config, len(classes),
+                folds.append(train_fold(windows, split, inputs, positions, run_config,
+                                        len(classes),
                                         on_member=lambda _, t=task: bars.advance(t)))  # fmt: skip
             runs.append((folds, evaluate(folds, classes)))
         task = bars.add_task("export and report", total=2)
