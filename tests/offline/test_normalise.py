@@ -32,8 +32,9 @@ def test_causal_inputs_are_the_live_decoders(setup):
     split = split_inputs(windows, {"features", "raw"}, TRAIN, "causal")
     running = RunningStats(split.prior, WARMUP)
     flat = subject_windows(corpus, windows, TEST)
-    mask = windows.mask([TEST])
+    mask = windows.subjects == TEST
     assert len(flat) == mask.sum() > WARMUP
+    assert (windows.y[mask] < 0).sum() == 27  # one bridge between each pair of the 28 clips
     for i, window in enumerate(flat):
         inputs = window_inputs(window[None], windows.sfreq, ("features", "raw"))
         live = running.normalise(inputs, np.ones(1, dtype=bool))
@@ -48,7 +49,7 @@ def test_subject_population_and_causal_differ_as_documented(setup):
     subject = split_inputs(windows, {"features"}, TRAIN, "subject").inputs["features"]
     population = split_inputs(windows, {"features"}, TRAIN, "population")
     causal = split_inputs(windows, {"features"}, TRAIN, "causal").inputs["features"]
-    mask = windows.mask([TEST])
+    mask = windows.subjects == TEST
     np.testing.assert_allclose(subject[mask].mean(axis=0), 0.0, atol=1e-4)
     prior = population.prior
     expected = (windows.features[mask] - prior.feature_mean) / prior.feature_std

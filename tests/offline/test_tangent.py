@@ -9,15 +9,13 @@ import torch
 
 from tests.decoder.covariance_bundle import covariance_meta, write_covariance_bundle
 from vaxis.decoder.bundle import load_bundle
-from vaxis.decoder.channels import match_channels
 from vaxis.decoder.covariance import n_pairs
 from vaxis.decoder.pipeline import Decoder
-from vaxis.decoder.windows import cut
 from vaxis.errors import DataError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.train.covariance import fit_tangent
-from vaxis.offline.train.data import load_windows
+from vaxis.offline.train.data import load_windows, subject_windows
 from vaxis.offline.train.models import ZOO, TangentMLP
 from vaxis.offline.train.normalise import split_inputs, subject_inputs
 from vaxis.offline.train.pool import MemberSpec, build_member
@@ -59,7 +57,7 @@ def test_windows_keep_float32_band_covariances(windows):
 def test_reference_is_the_riemannian_mean_of_training_subjects_only(windows, tangent):
     from pyriemann.geometry.mean import mean_riemann
 
-    means = np.stack([windows.covariances[windows.mask([s])].mean(0, dtype=np.float64)
+    means = np.stack([windows.covariances[windows.subjects == s].mean(0, dtype=np.float64)
                       for s in TRAIN])  # fmt: skip
     expected = mean_riemann(means.transpose(1, 0, 2, 3))
     np.testing.assert_allclose(tangent.reference, expected, rtol=1e-8, atol=1e-12)
@@ -72,7 +70,7 @@ def test_every_subject_is_z_scored_with_its_own_statistics(windows, tangent, spl
     inputs = split.inputs["covariance"]
     assert inputs.dtype == np.float32
     for subject in [*TRAIN, TEST]:
-        own = inputs[windows.mask([subject])]
+        own = inputs[windows.subjects == subject]
         np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-4)
         np.testing.assert_allclose(own.std(axis=0), 1.0, atol=1e-3)
         assert tangent.stats[subject].kinds == ("features", "raw", "covariance")
@@ -106,14 +104,10 @@ def test_live_decoder_gives_the_training_covariance_inputs(
     meta["features"]["covariance"] = tangent.bundle_block()
     assert meta["inputs"][1] == tangent.input_spec()
     bundle = load_bundle(write_covariance_bundle(tmp_path, meta))
-    subject = next(s for s in corpus if s.subject_id == TEST)
-    data = subject.load()[:, match_channels(corpus.channels, bundle.channels)]
-    cut_windows = cut(data, windows.window, windows.hop)
-    n_trials, n_ch, n_win = cut_windows.shape[:3]
-    flat = cut_windows.transpose(0, 2, 1, 3).reshape(n_trials * n_win, n_ch, windows.window)
+    flat = subject_windows(corpus, windows, TEST)
     decoder = Decoder(bundle, stats=tangent.stats[TEST])
     feeds = decoder.feeds(flat, np.ones(len(flat), dtype=bool))
-    mask = windows.mask([TEST])
+    mask = windows.subjects == TEST
     np.testing.assert_allclose(feeds["covariance"], split.inputs["covariance"][mask], atol=1e-4)
     np.testing.assert_allclose(feeds["features"], split.inputs["features"][mask], atol=1e-4)
     exported = subject_inputs(corpus, windows, TEST, split)

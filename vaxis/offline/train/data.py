@@ -1,10 +1,9 @@
 """Training windows of a raw corpus, as the live decoder will see them.
 
-Every subject's trials are cut into windows (each trial on its own, whatever its length:
-:func:`~vaxis.offline.corpus.base.trial_windows`), turned into inputs with the decoder's own
-:func:`~vaxis.decoder.inputs.window_inputs`, and normalised with that subject's
-:class:`~vaxis.decoder.inputs.InputStats` -- the offline counterpart of the running
-statistics the live decoder uses -- so training and live inputs match. DE features are
+Every subject's trials, played back to back, are cut into windows on one hop grid
+(:func:`stream_windows`: what replay and a live decoder see), turned into inputs with the
+decoder's own :func:`~vaxis.decoder.inputs.window_inputs` and kept un-normalised: how they
+are normalised depends on the split (:mod:`vaxis.offline.train.normalise`). DE features are
 computed once per subject; raw windows are kept decimated (the anti-aliasing FIR of
 :func:`~vaxis.offline.train.resample.decimate_fir`, which the exported graph's first step
 applies too) to keep a FACED-size corpus in memory.
@@ -26,9 +25,9 @@ from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
 from vaxis.decoder.quality import check_windows
-from vaxis.decoder.windows import seconds_to_samples
+from vaxis.decoder.windows import cut, seconds_to_samples
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import Corpus, trial_windows
+from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.resample import decimate_fir
 
 
@@ -51,6 +50,8 @@ class WindowSet:
         Windows the live decoder's quality check accepts (only they update running
         statistics, live and offline).
     y : int array, shape (n_windows,)
+        Class of each window; -1 for a bridge between two trials (see
+        :func:`stream_windows`).
     subjects : str array, shape (n_windows,)
     stats : dict of str to InputStats
         Statistics of all of each subject's windows (features and raw).
@@ -86,8 +87,8 @@ class WindowSet:
     shrinkage: float = DEFAULT_SHRINKAGE
 
     def mask(self, subject_ids: list[str]) -> np.ndarray:
-        """Boolean mask of the windows of ``subject_ids``."""
-        return np.isin(self.subjects, subject_ids)
+        """Boolean mask of the labelled windows of ``subject_ids`` (bridges left out)."""
+        return np.isin(self.subjects, subject_ids) & (self.y >= 0)
 
     def inputs(self, kind: str, mask: np.ndarray | None = None) -> np.ndarray:
         """The un-normalised ``"features"`` or ``"raw"`` inputs, optionally of masked windows."""
@@ -156,7 +157,7 @@ def load_windows(
                 f"subject {subject.subject_id}: expected trials of ({len(corpus.channels)} "
                 f"channels, times), got shapes {sorted({t.shape for t in trials})[:3]}"
             )
-        flat, trial_of = trial_windows([t[picks] for t in trials], window, hop)
+        flat, trial_of = stream_windows([t[picks] for t in trials], window, hop)
         if len(flat) == 0:
             longest = max(t.shape[-1] for t in trials) / corpus.sfreq
             raise DataError(
@@ -172,7 +173,8 @@ def load_windows(
         parts["raw_mean_square"].append(RunningStats.moments("raw", inputs["raw"])[0])
         parts["features"].append(inputs["features"].astype(np.float32))
         parts["raw"].append(decimate_fir(inputs["raw"], decimate).astype(np.float32))
-        parts["y"].append(np.asarray(subject.labels, dtype=np.int64)[trial_of])
+        labels = np.asarray(subject.labels, dtype=np.int64)
+        parts["y"].append(np.where(trial_of >= 0, labels[np.maximum(trial_of, 0)], -1))
         parts["subjects"].append(np.full(len(flat), subject.subject_id))
         if on_subject is not None:
             on_subject(subject.subject_id)
@@ -214,5 +216,31 @@ def subject_windows(corpus: Corpus, windows: WindowSet, subject_id: str) -> np.n
     if subject is None:
         raise DataError(f"corpus {corpus.name!r} has no subject {subject_id!r}")
     picks = match_channels(corpus.channels, windows.channels)
-    flat, _ = trial_windows([t[picks] for t in subject.load_trials()], windows.window, windows.hop)
+    flat, _ = stream_windows([t[picks] for t in subject.load_trials()], windows.window,
+                             windows.hop)  # fmt: skip
     return flat
+
+
+def stream_windows(
+    trials: list[np.ndarray], window: int, hop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of a subject's trials played back to back, on one hop grid from the start.
+
+    This is what ``vaxis replay`` of the subject's recording and a live decoder see, so
+    causal normalisation offline runs over the same windows in the same order. A window
+    inside one trial carries that trial's index; one that spans two trials (a *bridge*)
+    carries -1: it updates running statistics but is neither trained on nor scored.
+
+    Returns
+    -------
+    windows : array, shape (n_windows, n_channels, window)
+    trial_of : int array, shape (n_windows,)
+    """
+    lengths = np.array([t.shape[-1] for t in trials])
+    onsets = np.concatenate([[0], np.cumsum(lengths)])
+    stream = np.concatenate(trials, axis=-1)
+    windows = cut(stream, window, hop).swapaxes(0, 1)
+    starts = np.arange(len(windows)) * hop
+    trial = np.searchsorted(onsets, starts, side="right") - 1
+    inside = starts + window <= onsets[trial + 1]
+    return np.ascontiguousarray(windows), np.where(inside, trial, -1)

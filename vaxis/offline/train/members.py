@@ -90,7 +90,7 @@ def train_member(spec: MemberSpec, settings: FitSettings, ctx: MemberContext,
     X = ctx.inputs[spec.kind]
     model = build_member(spec, X.shape[1:], ctx.n_outputs, ctx.raw_sfreq, ctx.channels,
                          init=ctx.init)  # fmt: skip
-    bag = np.flatnonzero(np.isin(ctx.subjects, spec.bag))
+    bag = np.flatnonzero(np.isin(ctx.subjects, spec.bag) & (ctx.y >= 0))
     val = ctx.index["val"]
     model, info = fit_member(model, X[bag], ctx.y[bag], X[val], ctx.y[val], settings,
                              seed=spec.seed)  # fmt: skip
