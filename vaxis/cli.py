@@ -32,10 +32,19 @@ def data_synth(
     layout: Annotated[str, typer.Option(help="faced, or seedv (SEED-V's, FIF sessions).")] = (
         "faced"
     ),
+    structure: Annotated[
+        str,
+        typer.Option(
+            help="power: all class information in band power (the null control); mixed: "
+            "spread over band power, coupling, slow dynamics and subject subgroups."
+        ),
+    ] = "power",
 ) -> None:
     """Write a synthetic corpus in FACED's (or SEED-V's) published layouts."""
     from vaxis.offline.corpus.synthetic import write_synthetic_faced
 
+    if layout == "seedv" and structure != "power":
+        raise typer.BadParameter(f"--structure {structure} is only written in the faced layout")
     if layout == "seedv":
         from vaxis.offline.corpus.synthetic_seedv import write_synthetic_seedv
 
@@ -44,8 +53,13 @@ def data_synth(
         return
     if layout != "faced":
         raise typer.BadParameter(f"--layout must be faced or seedv, got {layout!r}")
-    write_synthetic_faced(out, n_subjects=subjects, seconds=seconds, seed=seed, fmt=format)
-    console.print(f"wrote a SYNTHETIC FACED-format corpus of {subjects} subjects to {out}")
+    write_synthetic_faced(
+        out, n_subjects=subjects, seconds=seconds, seed=seed, fmt=format, structure=structure
+    )
+    console.print(
+        f"wrote a SYNTHETIC FACED-format corpus ({structure} structure) of {subjects} subjects "
+        f"to {out}"
+    )
 
 
 @data_app.command("info")

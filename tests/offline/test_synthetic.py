@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
 import pickle
 import subprocess
@@ -22,11 +23,13 @@ from vaxis.offline.corpus.synthetic import (
     VALENCE,
     SynthParams,
     corpus_patterns,
+    default_params,
     per_second_de,
     synthesize_recording,
     synthesize_subject,
     write_synthetic_faced,
 )
+from vaxis.offline.corpus.synthetic_mixed import GROUP_VALENCE, MixedParams
 
 SECONDS = 4
 N_SUBJECTS = 3
@@ -254,3 +257,168 @@ def test_cli_data_synth_writes_a_corpus_and_refuses_a_bad_format(tmp_path):
     bad = run_cli("data", "synth", str(tmp_path / "bad"), "--format", "gzip")
     assert bad.returncode == 1
     assert "unknown synthetic format 'gzip'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_data_synth_writes_a_mixed_corpus_and_refuses_an_unknown_structure(tmp_path):
+    done = run_cli("data", "synth", str(tmp_path / "ok"), "--subjects", "2", "--seconds", "2",
+                   "--seed", "4", "--format", "processed", "--structure", "mixed")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "SYNTHETIC" in done.stderr and "mixed" in done.stderr
+    provenance = json.loads((tmp_path / "ok" / PROVENANCE_FILE).read_text())
+    assert provenance["structure"] == "mixed"
+    raw = load_pickle(tmp_path / "ok" / "Processed_data" / "sub001.pkl")
+    np.testing.assert_array_equal(raw, synthesize_subject(1, seed=4, seconds=2, structure="mixed"))
+    bad = run_cli("data", "synth", str(tmp_path / "bad"), "--structure", "tangled")
+    assert bad.returncode == 1
+    assert "unknown synthetic structure 'tangled'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# -- structures: power (the null control) and mixed --
+
+#: sha256 of ``synthesize_subject(1, seed=7, seconds=4)`` and of its per-second DE, computed
+#: with the generator as it was before the ``mixed`` structure existed.
+POWER_DIGESTS = (
+    "9bdd95dec02c6038cf580103185f7d28d3eb41f318e1c94fcbf831838ce75b14",
+    "2309edac2d8a1b82ffff1aad228031cb7b9c89198b1758ea306544b18b97f5c2",
+)
+
+#: The mixed structure with its families switched off.
+MIXED_OFF = MixedParams(n_groups=1, valence_scale=1.0, coupling=0.0, depth=0.0)
+
+
+def sha256(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def test_power_structure_is_the_unchanged_generator():
+    raw = synthesize_subject(1, seed=7, seconds=SECONDS, structure="power")
+    assert (sha256(raw), sha256(per_second_de(raw))) == POWER_DIGESTS
+    np.testing.assert_array_equal(raw, synthesize_subject(1, seed=7, seconds=SECONDS))
+
+
+def test_mixed_structure_without_its_families_equals_power():
+    off = synthesize_subject(
+        1, seed=7, seconds=SECONDS, structure="mixed", params=SynthParams(), mixed=MIXED_OFF
+    )
+    assert sha256(off) == POWER_DIGESTS[0]
+    mixed = synthesize_subject(1, seed=7, seconds=SECONDS, structure="mixed")
+    assert mixed.shape == off.shape and mixed.dtype == np.float32
+    assert not np.array_equal(mixed, off)
+
+
+def test_unknown_structure_raises_data_error(tmp_path):
+    with pytest.raises(DataError, match="unknown synthetic structure 'tangled'"):
+        synthesize_subject(0, seconds=2, structure="tangled")
+    with pytest.raises(DataError, match="unknown synthetic structure 'tangled'"):
+        write_synthetic_faced(tmp_path, n_subjects=1, seconds=2, structure="tangled")
+    with pytest.raises(DataError, match="n_groups"):
+        synthesize_subject(0, seconds=2, structure="mixed", mixed=MixedParams(n_groups=4))
+
+
+def band_passed(x: np.ndarray, band: str, sfreq: float = 250.0) -> np.ndarray:
+    """``x`` (..., times) through an ideal band-pass (FFT mask)."""
+    low, high = BANDS[band]
+    freqs = np.fft.rfftfreq(x.shape[-1], 1 / sfreq)
+    spectrum = np.fft.rfft(x.astype(np.float64), axis=-1)
+    return np.fft.irfft(spectrum * ((freqs >= low) & (freqs < high)), n=x.shape[-1], axis=-1)
+
+
+def mixed_pair(tmp_path: Path, seed: int, **families) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Subjects 0-2 (10 s clips) with ``families`` switched on and off, and the ground truth."""
+    control = MixedParams(**{**vars(MIXED_OFF), "n_groups": 3})
+    planted = MixedParams(**{**vars(control), **families})
+    write_synthetic_faced(tmp_path, n_subjects=1, seconds=2, seed=seed, fmt="de",
+                          structure="mixed", mixed=planted)  # fmt: skip
+    truth = json.loads((tmp_path / PROVENANCE_FILE).read_text())["ground_truth"]["mixed"]
+    pair = [
+        np.stack(
+            [
+                synthesize_subject(i, seed=seed, seconds=10, structure="mixed", mixed=mixed)
+                for i in range(3)
+            ]
+        )  # fmt: skip
+        for mixed in (planted, control)
+    ]
+    return pair[0], pair[1], truth
+
+
+def test_coupling_keeps_band_power_and_raises_the_groups_in_band_correlation(tmp_path):
+    coupled, control, truth = mixed_pair(
+        tmp_path, seed=3, coupling=0.6, coupling_sd=0.0, coupling_distractors=0
+    )
+    log_ratio, correlation_gain = [], []
+    for label, name in enumerate(FACED_CLASSES):
+        group = [CH[c] for c in truth["coupling"][name]["channels"]]
+        clips = np.flatnonzero(FACED_CLIP_LABELS == label)
+        band = truth["coupling"][name]["band"]
+        on, off = (band_passed(x[:, clips][:, :, group], band) for x in (coupled, control))
+        log_ratio.append(np.log(on.var(axis=-1) / off.var(axis=-1)).mean())
+        pairs = np.triu_indices(len(group), 1)
+        for x, sign in ((on, 1), (off, -1)):
+            corr = np.array([np.corrcoef(clip)[pairs] for clip in x.reshape(-1, *x.shape[2:])])
+            correlation_gain.append(sign * corr.mean())
+    # Band power unchanged within sampling noise; correlation up by about rho * (1 - r0).
+    assert abs(np.mean(log_ratio)) < 0.05 and np.abs(log_ratio).max() < 0.2
+    assert sum(correlation_gain) / len(FACED_CLASSES) > 0.25
+
+
+def envelope_variability(x: np.ndarray, sfreq: float = 250.0) -> np.ndarray:
+    """Std over 0.5-s sub-windows of the log mean square of ``x`` (..., times)."""
+    step = int(sfreq / 2)
+    sub = x[..., : x.shape[-1] // step * step].reshape(*x.shape[:-1], -1, step)
+    return np.log((sub**2).mean(axis=-1)).std(axis=-1)
+
+
+def test_dynamics_keep_mean_band_power_and_raise_envelope_variance(tmp_path):
+    modulated, control, truth = mixed_pair(tmp_path, seed=3, depth=0.9, dynamics_distractors=0)
+    log_ratio, variability_ratio = [], []
+    for label, name in enumerate(FACED_CLASSES):
+        region = [CH[c] for c in truth["dynamics"][name]["channels"]]
+        clips = np.flatnonzero(FACED_CLIP_LABELS == label)
+        band = truth["dynamics"][name]["band"]
+        on, off = (band_passed(x[:, clips][:, :, region], band) for x in (modulated, control))
+        log_ratio.append(np.log(on.var(axis=-1) / off.var(axis=-1)).mean())
+        variability_ratio.append(envelope_variability(on).mean() / envelope_variability(off).mean())
+    assert abs(np.mean(log_ratio)) < 0.1 and np.abs(log_ratio).max() < 0.3
+    assert np.mean(variability_ratio) > 1.5 and min(variability_ratio) > 1.15
+
+
+def test_subgroups_follow_their_own_valence_pattern():
+    params = SynthParams(effect=0.5, category=0.0, clip=0.0, idiosyncrasy=0.0, state=0.0)
+    mixed = MixedParams(valence_scale=1.0, coupling=0.0, depth=0.0)
+    # Seed 11: subjects 0 and 2 are in subgroup 0 (frontal asymmetry), 1 and 6 in subgroup 1.
+    asymmetry = {
+        subject: contrast(
+            per_second_de(synthesize_subject(subject, seed=11, seconds=4, params=params,
+                                             structure="mixed", mixed=mixed)),  # fmt: skip
+            "F4", "alpha", minus="F3",
+        )
+        for subject in (0, 2, 1, 6)
+    }  # fmt: skip
+    for subject, sign in ((0, 1), (2, 1), (1, -1), (6, -1)):
+        assert sign * np.corrcoef(CLIP_VALENCE, asymmetry[subject])[0, 1] > 0.5, subject
+
+
+def test_mixed_provenance_records_structure_parameters_and_ground_truth(tmp_path):
+    write_synthetic_faced(tmp_path / "mixed", n_subjects=3, seconds=2, seed=7, fmt="processed",
+                          structure="mixed")  # fmt: skip
+    write_synthetic_faced(tmp_path / "power", n_subjects=1, seconds=2, seed=7, fmt="de")
+    provenance = json.loads((tmp_path / "mixed" / PROVENANCE_FILE).read_text())
+    assert provenance["structure"] == "mixed" and provenance["synthetic"] is True
+    assert provenance["params"]["effect"] == default_params("mixed").effect < SynthParams().effect
+    assert provenance["mixed_params"] == json.loads(json.dumps(vars(MixedParams())))
+    truth = provenance["ground_truth"]["mixed"]
+    assert set(truth["coupling"]) == set(truth["dynamics"]) == set(FACED_CLASSES)
+    for entry in truth["coupling"].values():
+        assert entry["band"] in BANDS and 4 <= len(entry["channels"]) <= 8
+        assert set(entry["channels"]) <= set(FACED_CHANNELS)
+    assert all(0.3 <= e["rate_hz"] <= 1.0 for e in truth["dynamics"].values())
+    assert list(truth["subgroups"]["subject_group"]) == ["sub000", "sub001", "sub002"]
+    assert set(truth["subgroups"]["subject_group"].values()) <= set(GROUP_VALENCE)
+    assert all(0 < rho < 1 for rho in truth["subject_coupling_rho"].values())
+    raw = load_pickle(tmp_path / "mixed" / "Processed_data" / "sub002.pkl")
+    np.testing.assert_array_equal(raw, synthesize_subject(2, seed=7, seconds=2, structure="mixed"))
+    data, onsets, _ = synthesize_recording(2, seed=7, seconds=2, structure="mixed")
+    np.testing.assert_array_equal(data[:, onsets[3] : onsets[4]], raw[3])
+    power = json.loads((tmp_path / "power" / PROVENANCE_FILE).read_text())
+    assert power["structure"] == "power" and "mixed" not in power["ground_truth"]

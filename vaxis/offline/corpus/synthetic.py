@@ -8,11 +8,21 @@ without the real data:
 - ``EEG_Features/DE/subNNN.pkl.pkl``: float32 (28, 32, seconds, 5), the per-second
   differential entropy of the generated signal in FACED's five bands, computed with
   :func:`vaxis.decoder.features.differential_entropy` on non-overlapping 1-s windows;
-- ``vaxis_provenance.json``: ``"synthetic": true``, the generator, seed, every generative
-  parameter and the ground truth, which the corpus readers load into ``Corpus.provenance``.
+- ``vaxis_provenance.json``: ``"synthetic": true``, the generator, the structure, seed,
+  every generative parameter and the ground truth, which the corpus readers load into
+  ``Corpus.provenance``.
 
-The generative model
---------------------
+Two structures say where the class information lives. ``"power"`` (the default, described
+below) plants every class effect as a band log-amplitude gain, so a linear model on DE
+features is optimal and no ensemble can beat it: the null control, unchanged for a given
+seed. ``"mixed"`` (:mod:`vaxis.offline.corpus.synthetic_mixed`) keeps the same background,
+subject differences and artefacts and spreads the class information over band power,
+inter-channel coupling at unchanged power, slow amplitude dynamics at unchanged mean power
+and subject subgroups with their own valence topographies, each weak alone: the testbed
+where an ensemble of members reading different representations can win.
+
+The generative model (``power``)
+--------------------------------
 Each subject is generated in the frequency domain, all 28 clips at once, in float32.
 
 1. **Background.** 32 independent sources, one under each electrode, are white complex
@@ -75,6 +85,17 @@ from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
+from vaxis.offline.corpus.synthetic_mixed import (
+    MIXED_DEFAULTS,
+    STRUCTURES,
+    MixedParams,
+    couple,
+    mixed_layout,
+    modulate,
+    subject_rng,
+    subject_traits,
+)
+from vaxis.offline.corpus.synthetic_mixed import ground_truth as mixed_ground_truth
 
 GENERATOR = "vaxis.offline.corpus.synthetic"
 PROVENANCE_FILE = "vaxis_provenance.json"
@@ -188,6 +209,25 @@ class CorpusPatterns:
     valence: np.ndarray
     category: np.ndarray
     clip: np.ndarray
+
+
+def _check_structure(structure: str) -> None:
+    if structure not in STRUCTURES:
+        raise DataError(
+            f"unknown synthetic structure {structure!r}; expected one of {', '.join(STRUCTURES)}"
+        )
+
+
+def default_params(structure: str = "power") -> SynthParams:
+    """The default :class:`SynthParams` of ``structure`` (``"power"`` or ``"mixed"``).
+
+    Raises
+    ------
+    DataError
+        For an unknown ``structure``.
+    """
+    _check_structure(structure)
+    return SynthParams(**MIXED_DEFAULTS) if structure == "mixed" else SynthParams()
 
 
 def _positions() -> np.ndarray:
@@ -351,6 +391,8 @@ def synthesize_subject(
     params: SynthParams | None = None,
     patterns: CorpusPatterns | None = None,
     shift: float | np.ndarray = 0.0,
+    structure: str = "power",
+    mixed: MixedParams | None = None,
 ) -> np.ndarray:
     """One SYNTHETIC subject's 28 clips, as written to ``Processed_data/subNNN.pkl``.
 
@@ -374,17 +416,38 @@ def synthesize_subject(
         ``exp(2 * shift)`` and each differential-entropy feature rises by about ``shift``
         nats (exactly, were it not for artefacts and the bins outside FACED's bands). A
         stand-in for a new participant whose statistics differ from the training population.
+    structure : {"power", "mixed"}
+        ``"power"``: every class effect is a band log-amplitude gain (the null control for
+        ensembles). ``"mixed"``: class information spread over band power, inter-channel
+        coupling, slow amplitude dynamics and subject subgroups
+        (:mod:`vaxis.offline.corpus.synthetic_mixed`).
+    mixed : MixedParams, optional
+        Parameters of the ``mixed`` structure's families; the defaults when omitted.
+        With ``structure="mixed"`` and no ``params``, ``params`` defaults to
+        :func:`default_params` ``("mixed")`` (a weaker band-power effect).
 
     Returns
     -------
     data : float32 array, shape (28, 32, seconds * sfreq)
         Microvolts, FACED's clip and channel order.
+
+    Raises
+    ------
+    DataError
+        For an unknown ``structure``, bad ``mixed`` parameters or clips shorter than 1 s.
     """
-    params = params or SynthParams()
+    _check_structure(structure)
+    params = params or default_params(structure)
     patterns = patterns or corpus_patterns(seed, params)
     n_times = int(round(seconds * params.sfreq))
     if n_times < params.sfreq:
         raise DataError(f"a synthetic clip needs at least 1 s, got {seconds} s")
+    if structure == "mixed":
+        mixed = mixed or MixedParams()
+        layout = mixed_layout(seed, mixed, _positions())
+        mixed_rng = subject_rng(seed, subject)
+        group, rho = subject_traits(mixed_rng, mixed)
+        patterns = replace(patterns, valence=mixed.valence_scale * layout.group_valence[group])
     rng = _subject_rng(seed, subject)
     n_clips, n_channels = FACED_CLIP_LABELS.size, len(FACED_CHANNELS)
     freqs = sp_fft.rfftfreq(n_times, 1.0 / params.sfreq)
@@ -396,12 +459,24 @@ def synthesize_subject(
     )
     log_gains = _log_gains(rng, params, patterns, np.broadcast_to(shift, (n_channels, len(BANDS))))
     # exp(L) per band, spread over the band's bins: the spectrum is scaled bin by bin.
-    gains = (np.exp(log_gains) * gain_uv[:, None]).astype(np.float32) @ _band_masks(freqs)
+    band_masks = _band_masks(freqs)
+    gains = (np.exp(log_gains) * gain_uv[:, None]).astype(np.float32) @ band_masks
 
     noise = rng.standard_normal((n_clips, n_channels, freqs.size, 2), dtype=np.float32)
     sources = noise.view(np.complex64)[..., 0] * envelopes
-    spectrum = _kernel(params.mixing_width).astype(np.complex64) @ sources
+    if structure == "mixed":
+        modulate(
+            sources, FACED_CLIP_LABELS, band_masks, layout, mixed, mixed_rng, params.sfreq, n_times
+        )
+    kernel = _kernel(params.mixing_width)
+    spectrum = kernel.astype(np.complex64) @ sources
     spectrum *= gains
+    if structure == "mixed":
+        # Each bin's expected amplitude: volume-conducted source spectra, then the gains.
+        amplitude = gains * np.sqrt(kernel**2 @ envelopes.astype(np.float64) ** 2).astype(
+            np.float32
+        )
+        couple(spectrum, amplitude, FACED_CLIP_LABELS, band_masks, layout, mixed, mixed_rng, rho)
     data = sp_fft.irfft(spectrum, n=n_times, axis=-1, workers=-1)
 
     data += (
@@ -421,11 +496,17 @@ def synthesize_subject(
 
 
 def synthesize_recording(
-    subject: int = 0, *, seed: int = 0, seconds: float = 30.0, **kwargs
+    subject: int = 0,
+    *,
+    seed: int = 0,
+    seconds: float = 30.0,
+    structure: str = "power",
+    **kwargs,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One SYNTHETIC subject's clips concatenated into a continuous recording.
 
-    Takes the arguments of :func:`synthesize_subject`.
+    Takes the arguments of :func:`synthesize_subject` (``structure``: ``"power"`` or
+    ``"mixed"``).
 
     Returns
     -------
@@ -437,7 +518,7 @@ def synthesize_recording(
     labels : int array, shape (28,)
         Class of each clip.
     """
-    clips = synthesize_subject(subject, seed=seed, seconds=seconds, **kwargs)
+    clips = synthesize_subject(subject, seed=seed, seconds=seconds, structure=structure, **kwargs)
     n_clips, n_channels, n_times = clips.shape
     data = np.ascontiguousarray(clips.transpose(1, 0, 2)).reshape(n_channels, -1)
     return data, np.arange(n_clips) * n_times, FACED_CLIP_LABELS.copy()
@@ -510,6 +591,8 @@ def write_synthetic_faced(
     *,
     effect: float | None = None,
     params: SynthParams | None = None,
+    structure: str = "power",
+    mixed: MixedParams | None = None,
 ) -> Path:
     """Write a SYNTHETIC corpus in FACED's layouts under ``out``.
 
@@ -526,9 +609,15 @@ def write_synthetic_faced(
     fmt : {"processed", "de", "both"}
         ``Processed_data`` (raw), ``EEG_Features/DE`` (per-second DE), or both.
     effect : float, optional
-        Overrides ``params.effect``, the strength of the planted emotion structure.
+        Overrides ``params.effect``, the strength of the planted band-power structure.
     params : SynthParams, optional
-        Every generative parameter; defaults when omitted.
+        Every generative parameter; :func:`default_params` of ``structure`` when omitted.
+    structure : {"power", "mixed"}
+        Where the class information lives: band power only (the default, the null control
+        for ensembles) or spread over band power, coupling, dynamics and subject subgroups
+        (:mod:`vaxis.offline.corpus.synthetic_mixed`).
+    mixed : MixedParams, optional
+        Parameters of the ``mixed`` structure; defaults when omitted.
 
     Returns
     -------
@@ -538,7 +627,8 @@ def write_synthetic_faced(
     Raises
     ------
     DataError
-        For an unknown ``fmt``, no subjects or clips shorter than a second.
+        For an unknown ``fmt`` or ``structure``, bad ``mixed`` parameters, no subjects or
+        clips shorter than a second.
     """
     if fmt not in FORMATS:
         raise DataError(f"unknown synthetic format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -546,7 +636,9 @@ def write_synthetic_faced(
         raise DataError(f"a synthetic corpus needs at least one subject, got {n_subjects}")
     if seconds < 1:
         raise DataError(f"synthetic clips need at least 1 s, got {seconds} s")
-    params = params or SynthParams()
+    _check_structure(structure)
+    params = params or default_params(structure)
+    mixed = (mixed or MixedParams()) if structure == "mixed" else None
     if effect is not None:
         params = replace(params, effect=float(effect))
     out = Path(out)
@@ -557,7 +649,15 @@ def write_synthetic_faced(
             directory.mkdir(parents=True, exist_ok=True)
     patterns = corpus_patterns(seed, params)
     for i in range(n_subjects):
-        data = synthesize_subject(i, seed=seed, seconds=seconds, params=params, patterns=patterns)
+        data = synthesize_subject(
+            i,
+            seed=seed,
+            seconds=seconds,
+            params=params,
+            patterns=patterns,
+            structure=structure,
+            mixed=mixed,
+        )
         if fmt in ("processed", "both"):
             _dump(data, processed_dir / f"sub{i:03d}.pkl")
         if fmt in ("de", "both"):
@@ -566,6 +666,7 @@ def write_synthetic_faced(
         "synthetic": True,
         "generator": GENERATOR,
         "vaxis_version": __version__,
+        "structure": structure,
         "seed": seed,
         "n_subjects": n_subjects,
         "seconds": seconds,
@@ -579,5 +680,10 @@ def write_synthetic_faced(
         "params": asdict(params),
         "ground_truth": ground_truth(params, patterns),
     }
+    if mixed is not None:
+        layout = mixed_layout(seed, mixed, _positions())
+        traits = [subject_traits(subject_rng(seed, i), mixed) for i in range(n_subjects)]
+        provenance["mixed_params"] = asdict(mixed)
+        provenance["ground_truth"]["mixed"] = mixed_ground_truth(layout, mixed, traits)
     (out / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
     return out
