@@ -242,12 +242,32 @@ def train(
             "CBraMod members fine-tune from."
         ),
     ] = None,
+    normalisation: Annotated[
+        str,
+        typer.Option(help="causal (as live decoding; reported figures), subject "
+                     "(transductive), population (training prior only)."),  # fmt: skip
+    ] = "causal",
+    combine: Annotated[
+        str, typer.Option(help="Combination the bundle ships: stacking, caruana, greedy, mean.")
+    ] = "stacking",
+    archs: Annotated[
+        str | None, typer.Option(help="Comma-separated architectures of the pool (default: all).")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Training runs, successive seeds (mean +- sd).")] = 1,
+    n_jobs: Annotated[int, typer.Option(help="Members trained side by side (-1: all cores).")] = 1,
+    ray: Annotated[
+        str | None, typer.Option(help="Train members on Ray: 'local' or a cluster address.")
+    ] = None,
 ) -> None:
     """Train the residual ensemble and export a bundle (model.onnx + bundle.json + report/)."""
     from vaxis.offline.train import TrainConfig, train_bundle
 
     settings = dict(split=split, folds=folds, device=device, seed=seed, window_s=window,
-                    hop_s=hop, init=None if init is None else str(init))  # fmt: skip
+                    hop_s=hop, init=None if init is None else str(init),
+                    normalisation=normalisation, combine=combine, seeds=seeds, n_jobs=n_jobs,
+                    ray=ray)  # fmt: skip
+    if archs:
+        settings["archs"] = tuple(a.strip() for a in archs.split(",") if a.strip())
     config = (
         TrainConfig.quick(**settings)
         if quick
@@ -256,12 +276,18 @@ def train(
     result = train_bundle(data, axis, out, config, format=format, console=console)
     m = result["metrics"]
     label = "SYNTHETIC " if result["synthetic"] else ""
-    for name in ("best_member", "naive_average", "residual_ensemble"):
+    console.print(f"test subjects, {m['config']['normalisation']} normalisation:")
+    for name in ("best_member", "naive_average", "stacking", "caruana", "greedy",
+                 "residual_ensemble"):  # fmt: skip
         figures = m[name]
         console.print(
             f"{name.replace('_', ' '):>17}: balanced accuracy {figures['balanced_accuracy']:.3f}"
             f"  kappa {figures['kappa']:.3f}  weighted F1 {figures['weighted_f1']:.3f}"
         )
+    if "transductive" in m:
+        t = m["transductive"]["residual_ensemble"]["balanced_accuracy"]
+        console.print(f"(TRANSDUCTIVE, subject statistics of the whole recording: ensemble "
+                      f"balanced accuracy {t:.3f}; not what live decoding gets)")  # fmt: skip
     v = m["valence"]
     console.print(
         f"valence r (test): ridge {v['test_r_ridge']:.3f}, expectation "
