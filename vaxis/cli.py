@@ -223,14 +223,21 @@ def train(
     format: Annotated[
         str, typer.Option(help="auto, faced-processed, faced-de, bids, seed-v.")
     ] = "auto",
-    split: Annotated[str, typer.Option(help="faced (CBraMod's split) or kfold.")] = "faced",
+    protocol: Annotated[
+        str,
+        typer.Option(help="Named evaluation preset: vaxis, faced-cbramod, seedv-cbramod "
+                     "(rate, window, channels, scaling, split, seeds; options below override)."),
+    ] = "vaxis",
+    split: Annotated[
+        str | None, typer.Option(help="faced (CBraMod's split), kfold or session-trials.")
+    ] = None,
     folds: Annotated[int, typer.Option(help="k of --split kfold.")] = 5,
     members: Annotated[int, typer.Option(help="Most members of the residual ensemble.")] = 5,
     pool: Annotated[int, typer.Option(help="Candidate members trained per fold.")] = 12,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    window: Annotated[float, typer.Option(help="Window length in seconds.")] = 4.0,
-    hop: Annotated[float, typer.Option(help="Hop between windows in seconds.")] = 2.0,
+    window: Annotated[float | None, typer.Option(help="Window length in seconds.")] = None,
+    hop: Annotated[float | None, typer.Option(help="Hop between windows in seconds.")] = None,
     epochs: Annotated[int, typer.Option(help="Most epochs per member.")] = 30,
     quick: Annotated[
         bool, typer.Option(help="Small pool and few epochs (overrides --pool/--members/--epochs).")
@@ -243,29 +250,34 @@ def train(
         ),
     ] = None,
     normalisation: Annotated[
-        str,
+        str | None,
         typer.Option(help="causal (as live decoding; reported figures), subject "
                      "(transductive), population (training prior only)."),  # fmt: skip
-    ] = "causal",
+    ] = None,
     combine: Annotated[
         str, typer.Option(help="Combination the bundle ships: stacking, caruana, greedy, mean.")
     ] = "stacking",
     archs: Annotated[
         str | None, typer.Option(help="Comma-separated architectures of the pool (default: all).")
     ] = None,
-    seeds: Annotated[int, typer.Option(help="Training runs, successive seeds (mean +- sd).")] = 1,
+    seeds: Annotated[
+        int | None, typer.Option(help="Training runs, successive seeds (mean +- sd).")
+    ] = None,
     n_jobs: Annotated[int, typer.Option(help="Members trained side by side (-1: all cores).")] = 1,
     ray: Annotated[
         str | None, typer.Option(help="Train members on Ray: 'local' or a cluster address.")
     ] = None,
 ) -> None:
     """Train the residual ensemble and export a bundle (model.onnx + bundle.json + report/)."""
+    from vaxis.offline.protocols import get_protocol
     from vaxis.offline.train import TrainConfig, train_bundle
 
-    settings = dict(split=split, folds=folds, device=device, seed=seed, window_s=window,
-                    hop_s=hop, init=None if init is None else str(init),
-                    normalisation=normalisation, combine=combine, seeds=seeds, n_jobs=n_jobs,
-                    ray=ray)  # fmt: skip
+    settings = {**get_protocol(protocol).settings(), "folds": folds, "device": device,
+                "seed": seed, "init": None if init is None else str(init), "combine": combine,
+                "n_jobs": n_jobs, "ray": ray}  # fmt: skip
+    explicit = {"split": split, "window_s": window, "hop_s": hop,
+                "normalisation": normalisation, "seeds": seeds}  # fmt: skip
+    settings.update({k: v for k, v in explicit.items() if v is not None})
     if archs:
         settings["archs"] = tuple(a.strip() for a in archs.split(",") if a.strip())
     config = (
@@ -276,7 +288,8 @@ def train(
     result = train_bundle(data, axis, out, config, format=format, console=console)
     m = result["metrics"]
     label = "SYNTHETIC " if result["synthetic"] else ""
-    console.print(f"test subjects, {m['config']['normalisation']} normalisation:")
+    console.print(f"protocol {m['config']['protocol']}, test subjects, "
+                  f"{m['config']['normalisation']} normalisation:")  # fmt: skip
     for name in ("best_member", "naive_average", "stacking", "caruana", "greedy",
                  "residual_ensemble"):  # fmt: skip
         figures = m[name]

@@ -9,7 +9,7 @@ from vaxis.offline.train.ensemble import METHODS
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.normalise import NORMALISATIONS
 
-SPLITS = ("faced", "kfold")
+SPLITS = ("faced", "kfold", "session-trials")
 COMBINE = METHODS
 
 
@@ -19,6 +19,12 @@ class TrainConfig:
 
     Attributes
     ----------
+    protocol : str
+        The named preset these settings came from (:mod:`vaxis.offline.protocols`).
+    resample : float or None
+        Rate the corpus is resampled to before cutting (None: the corpus's).
+    channels : {"eeg", "all"}
+        ``eeg`` leaves out FACED's mastoid references; ``all`` keeps every channel.
     window_s, hop_s : float
         Window and hop in seconds (the bundle's; 4 s every 2 s offline).
     decimate : int
@@ -29,8 +35,9 @@ class TrainConfig:
         How every subject's inputs are normalised (:mod:`vaxis.offline.train.normalise`):
         ``causal`` as the live decoder does (the default of every reported figure),
         ``subject`` transductively, ``population`` with the training population's only.
-    split : {"faced", "kfold"}
-        CBraMod's FACED split (scaled to the corpus), or leave-subjects-out k-fold.
+    split : {"faced", "kfold", "session-trials"}
+        CBraMod's FACED split (scaled to the corpus), leave-subjects-out k-fold, or each
+        subject's sessions split 5/5/5 by trial (SEED-V).
     folds : int
         k of the k-fold split.
     archs : tuple of str
@@ -75,6 +82,9 @@ class TrainConfig:
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
 
+    protocol: str = "vaxis"
+    resample: float | None = None
+    channels: str = "eeg"
     window_s: float = 4.0
     hop_s: float = 2.0
     decimate: int = 2
@@ -102,6 +112,13 @@ class TrainConfig:
     init: str | None = None
     seed: int = 0
     device: str = "cpu"
+
+    @classmethod
+    def from_protocol(cls, name: str, **overrides) -> TrainConfig:
+        """The settings of protocol ``name``, then ``overrides``."""
+        from vaxis.offline.protocols import get_protocol
+
+        return cls(**{**get_protocol(name).settings(), **overrides})
 
     @classmethod
     def quick(cls, **overrides) -> TrainConfig:

@@ -68,6 +68,10 @@ class WindowSet:
         Each window's band covariances, shrunk by ``shrinkage``; None when not computed.
     shrinkage : float
         Shrinkage of the covariances toward the scaled identity.
+    resample : float or None
+        The rate trials were resampled to before cutting (``sfreq`` is then that rate).
+    session_parts : bool
+        Recordings are subjects' session parts (``sub#train`` ...), not whole subjects.
     """
 
     features: np.ndarray
@@ -85,6 +89,8 @@ class WindowSet:
     bands: dict[str, tuple[float, float]] | None = None
     covariances: np.ndarray | None = None
     shrinkage: float = DEFAULT_SHRINKAGE
+    resample: float | None = None
+    session_parts: bool = False
 
     def mask(self, subject_ids: list[str]) -> np.ndarray:
         """Boolean mask of the labelled windows of ``subject_ids`` (bridges left out)."""
@@ -107,6 +113,44 @@ def decoding_channels(channels: list[str]) -> list[str]:
     return [c for c in channels if canonical(c) not in refs]
 
 
+#: Parts of each session's trials under the ``session-trials`` split (SEED-V's 15 trials
+#: per session: the first five train, the next five validate, the last five test).
+SESSION_PARTS = ("train", "val", "test")
+TRIALS_PER_SESSION = 15
+
+
+def resample_trial(trial: np.ndarray, sfreq: float, target: float | None) -> np.ndarray:
+    """A trial (channels, times) polyphase-resampled from ``sfreq`` to ``target`` Hz."""
+    if target is None or target == sfreq:
+        return trial
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(target / sfreq).limit_denominator(1000)
+    return resample_poly(trial, ratio.numerator, ratio.denominator, axis=-1).astype(np.float32)
+
+
+def recordings(corpus: Corpus, session_parts: bool = False):
+    """``(recording id, trials, labels)`` of every subject, or of every subject's
+    session parts (``sub#train``, ``sub#val``, ``sub#test``) for the session-trials split."""
+    for subject in corpus:
+        trials = subject.load_trials()
+        if any(t.ndim != 2 or t.shape[0] != len(corpus.channels) for t in trials):
+            raise DataError(
+                f"subject {subject.subject_id}: expected trials of ({len(corpus.channels)} "
+                f"channels, times), got shapes {sorted({t.shape for t in trials})[:3]}"
+            )
+        labels = np.asarray(subject.labels, dtype=np.int64)
+        if not session_parts:
+            yield subject.subject_id, trials, labels
+            continue
+        part = (np.asarray(subject.clips) % TRIALS_PER_SESSION) // 5
+        for index, name in enumerate(SESSION_PARTS):
+            keep = np.flatnonzero(part == index)
+            yield f"{subject.subject_id}#{name}", [trials[i] for i in keep], labels[keep]
+
+
 def load_windows(
     corpus: Corpus,
     window_s: float = 4.0,
@@ -115,6 +159,9 @@ def load_windows(
     on_subject: Callable[[str], None] | None = None,
     covariance: bool = True,
     shrinkage: float = DEFAULT_SHRINKAGE,
+    resample: float | None = None,
+    channels: str = "eeg",
+    session_parts: bool = False,
 ) -> WindowSet:
     """Cut and featurise every subject of a raw corpus (normalisation comes per split).
 
@@ -125,7 +172,7 @@ def load_windows(
     window_s, hop_s : float
         Window length and hop in seconds.
     decimate : int
-        Block length of the kept raw windows' decimation.
+        Factor of the kept raw windows' anti-aliased decimation.
     on_subject : callable, optional
         Called with each subject id once it is done (progress bars).
     covariance : bool
@@ -133,6 +180,13 @@ def load_windows(
         per window); only covariance members need them.
     shrinkage : float
         Shrinkage of the covariances toward the scaled identity.
+    resample : float, optional
+        Resample every trial to this rate first (a protocol's rate; the bundle's rate).
+    channels : {"eeg", "all"}
+        ``eeg`` leaves out FACED's mastoid references; ``all`` keeps every channel.
+    session_parts : bool
+        Each subject's sessions split 5/5/5 into ``sub#train``, ``sub#val`` and
+        ``sub#test`` recordings (the session-trials split).
     """
     if corpus.kind != "raw":
         raise DataError(
@@ -140,44 +194,41 @@ def load_windows(
             "training a bundle needs raw EEG (FACED Processed_data, BIDS or SEED-V), "
             "because the live decoder computes features from raw windows"
         )
-    channels = decoding_channels(list(corpus.channels))
-    picks = match_channels(corpus.channels, channels)
-    window = seconds_to_samples(window_s, corpus.sfreq)
-    hop = seconds_to_samples(hop_s, corpus.sfreq)
+    if channels not in ("eeg", "all"):
+        raise DataError(f"channels must be 'eeg' or 'all', got {channels!r}")
+    kept = decoding_channels(list(corpus.channels)) if channels == "eeg" else list(corpus.channels)
+    picks = match_channels(corpus.channels, kept)
+    sfreq = float(resample or corpus.sfreq)
+    window = seconds_to_samples(window_s, sfreq)
+    hop = seconds_to_samples(hop_s, sfreq)
     bands = corpus.bands or BANDS
     parts: dict[str, list[np.ndarray]] = {
         "features": [], "raw": [], "y": [], "subjects": [], "covariances": [],
         "raw_mean_square": [], "valid": [],
     }  # fmt: skip
     stats: dict[str, InputStats] = {}
-    for subject in corpus:
-        trials = subject.load_trials()
-        if any(t.ndim != 2 or t.shape[0] != len(corpus.channels) for t in trials):
-            raise DataError(
-                f"subject {subject.subject_id}: expected trials of ({len(corpus.channels)} "
-                f"channels, times), got shapes {sorted({t.shape for t in trials})[:3]}"
-            )
-        flat, trial_of = stream_windows([t[picks] for t in trials], window, hop)
+    for rec_id, trials, labels in recordings(corpus, session_parts):
+        trials = [resample_trial(t[picks], corpus.sfreq, resample) for t in trials]
+        flat, trial_of = stream_windows(trials, window, hop)
         if len(flat) == 0:
-            longest = max(t.shape[-1] for t in trials) / corpus.sfreq
+            longest = max(t.shape[-1] for t in trials) / sfreq
             raise DataError(
-                f"subject {subject.subject_id}: trials of at most {longest:g} s are shorter "
+                f"subject {rec_id}: trials of at most {longest:g} s are shorter "
                 f"than one {window_s:g} s window"
             )
-        inputs = window_inputs(flat, corpus.sfreq, ("features", "raw"), bands=bands)
-        stats[subject.subject_id] = InputStats.fit(inputs)
+        inputs = window_inputs(flat, sfreq, ("features", "raw"), bands=bands)
+        stats[rec_id] = InputStats.fit(inputs)
         if covariance:
-            covs = band_covariances(inputs["raw"], corpus.sfreq, bands, shrinkage)
+            covs = band_covariances(inputs["raw"], sfreq, bands, shrinkage)
             parts["covariances"].append(covs.astype(np.float32))
-        parts["valid"].append(check_windows(flat, channels)[0])
+        parts["valid"].append(check_windows(flat, kept)[0])
         parts["raw_mean_square"].append(RunningStats.moments("raw", inputs["raw"])[0])
         parts["features"].append(inputs["features"].astype(np.float32))
         parts["raw"].append(decimate_fir(inputs["raw"], decimate).astype(np.float32))
-        labels = np.asarray(subject.labels, dtype=np.int64)
         parts["y"].append(np.where(trial_of >= 0, labels[np.maximum(trial_of, 0)], -1))
-        parts["subjects"].append(np.full(len(flat), subject.subject_id))
+        parts["subjects"].append(np.full(len(flat), rec_id))
         if on_subject is not None:
-            on_subject(subject.subject_id)
+            on_subject(rec_id)
     return WindowSet(
         features=_concatenate(parts["features"]),
         raw=_concatenate(parts["raw"]),
@@ -186,14 +237,16 @@ def load_windows(
         y=np.concatenate(parts["y"]),
         subjects=np.concatenate(parts["subjects"]),
         stats=stats,
-        channels=channels,
-        sfreq=float(corpus.sfreq),
+        channels=kept,
+        sfreq=sfreq,
         window=window,
         hop=hop,
         decimate=decimate,
         bands={k: (float(v[0]), float(v[1])) for k, v in bands.items()},
         covariances=_concatenate(parts["covariances"]) if covariance else None,
         shrinkage=float(shrinkage),
+        resample=resample,
+        session_parts=session_parts,
     )
 
 
@@ -210,15 +263,15 @@ def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def subject_windows(corpus: Corpus, windows: WindowSet, subject_id: str) -> np.ndarray:
-    """One subject's full-rate windows in microvolts (n_windows, n_channels, n_times), cut
+    """One recording's full-rate windows in microvolts (n_windows, n_channels, n_times), cut
     exactly as :func:`load_windows` cut them."""
-    subject = next((s for s in corpus if s.subject_id == subject_id), None)
-    if subject is None:
-        raise DataError(f"corpus {corpus.name!r} has no subject {subject_id!r}")
     picks = match_channels(corpus.channels, windows.channels)
-    flat, _ = stream_windows([t[picks] for t in subject.load_trials()], windows.window,
-                             windows.hop)  # fmt: skip
-    return flat
+    for rec_id, trials, _ in recordings(corpus.subset([subject_id.split("#")[0]]),
+                                        windows.session_parts):  # fmt: skip
+        if rec_id == subject_id:
+            trials = [resample_trial(t[picks], corpus.sfreq, windows.resample) for t in trials]
+            return stream_windows(trials, windows.window, windows.hop)[0]
+    raise DataError(f"corpus {corpus.name!r} has no subject {subject_id!r}")
 
 
 def stream_windows(

@@ -22,7 +22,12 @@ from vaxis.offline.train.report import write_report
 
 
 def make_splits(subject_ids: list[str], config: TrainConfig) -> list[Split]:
-    """The FACED split, or the k folds of a leave-subjects-out split."""
+    """The FACED split, the k folds of a leave-subjects-out split, or the session-trials
+    split of recordings named ``sub#train``, ``sub#val`` and ``sub#test``."""
+    if config.split == "session-trials":
+        parts = {p: sorted(s for s in subject_ids if s.endswith(f"#{p}"))
+                 for p in ("train", "val", "test")}  # fmt: skip
+        return [Split(parts["train"], parts["val"], parts["test"])]
     if len(subject_ids) < 3:
         raise DataError(f"training needs at least 3 subjects (train, validation, test), "
                         f"the corpus has {len(subject_ids)}")  # fmt: skip
@@ -101,8 +106,10 @@ def train_bundle(
             corpus, config.window_s, config.hop_s, config.decimate,
             on_subject=lambda _: bars.advance(task),
             covariance=any(ZOO[arch][1] == "covariance" for arch in config.archs),
+            resample=config.resample, channels=config.channels,
+            session_parts=config.split == "session-trials",
         )  # fmt: skip
-        splits = make_splits(corpus.subject_ids, config)
+        splits = make_splits(list(windows.stats), config)
         prepared = [prepare_split(windows, split, config) for split in splits]
         runs = []
         for offset in range(config.seeds):
