@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.decoder.bundle import load_bundle
+from vaxis.decoder.integrity import rehearse
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples
 from vaxis.errors import StreamError
@@ -105,6 +106,7 @@ class LiveLoop:
             profile.check_bundle(self.bundle)
             stats, model = profile.stats, profile.model_path
         self.decoder = Decoder(self.bundle, stats=stats, model=model, threads=config.threads)
+        rehearse(self.decoder, len(self.bundle.channels), self.bundle.window_samples)
         self.window_s = config.window_s or self.bundle.window_samples / self.bundle.sfreq
         self.hop_s = config.hop_s or self.bundle.hop_samples / self.bundle.sfreq
         if seconds_to_samples(self.window_s, self.bundle.sfreq) != self.bundle.window_samples:

@@ -23,7 +23,7 @@ import numpy as np
 
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.errors import DataError
-from vaxis.safe_pickle import load_array
+from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
 
 #: FACED's class of each of its 28 clips (mirrors vaxis.offline.corpus.base, which the live
 #: path does not import).
@@ -38,7 +38,8 @@ def read_faced_subject(path: Path, sfreq: float = 250.0):
     """A FACED subject file as a continuous Raw with one annotation per clip."""
     import mne
 
-    clips = load_array(path)
+    longest = (28, len(FACED_CHANNELS), int(np.ceil(FACED_MAX_CLIP_S * sfreq)))
+    clips = load_array(path, int(np.prod(longest)), f"the FACED layout {longest}")
     if clips.ndim != 3 or clips.shape[:2] != (28, len(FACED_CHANNELS)):
         raise DataError(f"{path}: expected (28, 32, samples) FACED clips, got {clips.shape}")
     n = clips.shape[2]

@@ -23,6 +23,7 @@ import numpy as np
 
 from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.channels import match_channels
+from vaxis.decoder.integrity import rehearse
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
 from vaxis.errors import DataError
@@ -78,6 +79,7 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
         raise DataError(f"the recording is shorter than one {win / fs:g} s window")
     resample = resampler(fs, bundle.sfreq, bundle.window_samples)
     decoder = _decoder(bundle, profile)
+    rehearse(decoder, len(bundle.channels), bundle.window_samples)
     view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)
     result = ReplayResult("fast", bundle.classes)
     for i in range(0, starts.size, batch):
