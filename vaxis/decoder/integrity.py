@@ -38,6 +38,9 @@ STAMP_PREFIX = "vaxis."
 CLASSES_KEY = "vaxis.classes"
 BUNDLE_KEY = "vaxis.bundle"
 OUTPUTS = ("probs", "valence")
+#: Unstamped bundles already warned about in this process (live and replay load a bundle
+#: more than once).
+_warned_unstamped: set[str] = set()
 
 
 def _stamped_meta(meta: Mapping) -> dict:
@@ -99,6 +102,9 @@ def check_graph(model_path: str | Path, meta: Mapping, where: str) -> bool:
     signature = check_model_signature(model_path, meta)
     stamp = signature.metadata.get(BUNDLE_KEY)
     if stamp is None:
+        if where in _warned_unstamped:
+            return False
+        _warned_unstamped.add(where)
         log.warning(
             "%s: bundle.json is not stamped in model.onnx (exported by an earlier vaxis): its "
             "class order cannot be checked against the graph; export the bundle again to "

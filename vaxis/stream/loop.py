@@ -61,6 +61,7 @@ class LiveConfig:
     status_every: float = 1.0
     threads: int = 1
     hwm: int = 1000
+    allow_remote: bool = False
 
 
 @dataclass
@@ -118,7 +119,9 @@ class LiveLoop:
                               bufsize=BUFFER_S)  # fmt: skip
         # A shared publisher belongs to whoever made it (run_live_many), not to this loop.
         self.owns_zmq = publisher is None
-        self.zmq = publisher or (ZmqPublisher(config.zmq, config.hwm) if config.zmq else None)
+        self.zmq = publisher or (
+            ZmqPublisher(config.zmq, config.hwm, config.allow_remote) if config.zmq else None
+        )
         self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
         self.on_prediction, self.on_status = on_prediction, on_status
         self.summary = LiveSummary()
@@ -141,10 +144,12 @@ class LiveLoop:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def connect(self, timeout: float) -> None:
-        """Connect the inlet and set up windows at the stream's rate."""
-        self.inlet.connect(timeout)
-        self.connected()
+    def connect(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Connect the inlet and set up windows at the stream's rate; give up as soon as
+        ``stop`` is set."""
+        self.inlet.connect(timeout, stop)
+        if self.inlet.stream is not None:
+            self.connected()
 
     def connected(self) -> None:
         """Set up windows at the rate of the stream the inlet just connected to."""
@@ -381,9 +386,14 @@ def run_loops(
     limits = threadpool_limits(limits=1, user_api="blas")
     try:
         # Opening an inlet waits about a second on liblsl's time correction: open them all
-        # at once. The first failure (a stream not found, channels missing) is raised.
+        # at once. The first failure (a stream not found, channels missing) is raised; a stop
+        # request ends the search for streams.
+        for loop in loops:  # here, in one thread: the loops may share a ZeroMQ socket
+            loop.publish_status()
         with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
-            for done in [pool.submit(loop.connect, loop.config.connect_timeout) for loop in loops]:
+            connecting = [pool.submit(loop.connect, loop.config.connect_timeout, stop)
+                          for loop in loops]  # fmt: skip
+            for done in connecting:
                 done.result()
         start = time.monotonic()
         while not stop.is_set():
@@ -427,7 +437,7 @@ def run_live_many(
     if not configs:
         raise StreamError("no streams to decode")
     first = configs[0]
-    publisher = ZmqPublisher(first.zmq, first.hwm) if first.zmq else None
+    publisher = ZmqPublisher(first.zmq, first.hwm, first.allow_remote) if first.zmq else None
     try:
         loops = [LiveLoop(c, on_prediction, on_status, publisher) for c in configs]
         return run_loops(loops, stop, first.duration)
