@@ -15,13 +15,16 @@ which is checked here:
   structured or sub-array dtypes), and the bytes all declared arrays need together may not
   exceed what the file itself holds (a real array pickle carries its data) nor the bound the
   caller derives from the layout it expects;
-- lengths a file declares for raw buffers are checked against the file's size before the
-  buffer is made, and a pickle may take only :data:`MAX_STEPS` opcodes (a real array pickle
-  takes a few dozen), so no sequence of small opcodes can build a large structure.
+- the file is read whole (after checking its size against that bound), so no length it
+  declares makes a read allocate more than it holds; a length declared for a buffer that is
+  made before it is read is checked against the file's size; and a pickle may take only
+  :data:`MAX_STEPS` opcodes (a real array pickle takes a few dozen), so no sequence of small
+  opcodes can build a large structure.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import operator
 import os
@@ -310,8 +313,10 @@ def load_array(
                 f"{path}: refused: {_bytes(file_bytes)} is larger than any array {layout} "
                 f"allows ({max_elements} values)"
             )
+        # In memory, reads never go past what the file holds, whatever length it declares.
+        data = io.BytesIO(fh.read())
         try:
-            value = _ArrayUnpickler(fh, file_bytes, max_elements, layout).load()
+            value = _ArrayUnpickler(data, file_bytes, max_elements, layout).load()
         except _Refused as why:
             raise UnsafePickleError(f"{path}: refused to load: {why}") from None
         except EOFError:

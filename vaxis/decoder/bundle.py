@@ -130,6 +130,8 @@ def sha256_file(path: Path) -> str:
 
 def validate_meta(meta: dict, where: str = META_FILE) -> None:
     """Raise :class:`BundleError` naming the first thing ``meta`` gets wrong."""
+    if not isinstance(meta, dict):
+        raise BundleError(f"{where}: not a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise BundleError(f"{where}: missing keys {', '.join(missing)}")
