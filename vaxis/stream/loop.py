@@ -64,9 +64,15 @@ class LiveConfig:
     allow_remote: bool = False
 
 
+#: Latencies a run keeps for its summary: the last windows' only, so that a run of days
+#: holds a bounded amount of memory (100,000 windows: about 7 hours at hop 0.25 s).
+SUMMARY_LATENCIES = 100_000
+
+
 @dataclass
 class LiveSummary:
-    """Counters of a finished run, and its last latencies (ms)."""
+    """Counters of a finished run, and the latencies (ms) of its last
+    :data:`SUMMARY_LATENCIES` windows."""
 
     windows: int = 0
     invalid: int = 0
@@ -75,7 +81,7 @@ class LiveSummary:
     sent: int = 0
     reconnects: int = 0
     samples: int = 0
-    latency_ms: list[float] = field(default_factory=list)
+    latency_ms: deque = field(default_factory=lambda: deque(maxlen=SUMMARY_LATENCIES))
 
     def percentiles(self) -> dict[str, float | None]:
         if not self.latency_ms:
