@@ -6,27 +6,36 @@ Heavy imports (torch, transformers, mne) happen inside the commands that need th
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
-import threading
-from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.console import Console
 
-from vaxis.errors import StreamError, VaxisError
+def _exit_now(signum, frame) -> None:
+    raise SystemExit(0)
+
+
+# Run as the vaxis program (not imported as a library), a stop request that comes before any
+# command has started ends the process at once, with exit code 0: this precedes even the
+# imports below.
+if __name__ == "__main__" or sys.argv[0].rsplit("/", 1)[-1] == "vaxis":
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, _exit_now)
+
+import logging  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from vaxis.errors import StreamError, VaxisError  # noqa: E402
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 data_app = typer.Typer(no_args_is_help=True, help="Corpora: synthesise and inspect.")
 app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)
-
-
-def _exit_now(signum, frame) -> None:
-    raise SystemExit(0)
 
 
 def _exit_on_stop() -> None:
@@ -536,8 +545,14 @@ class _WarningLines(logging.Handler):
 def main() -> None:
     """Entry point: run the app; a user error prints one line and exits 1."""
     library = logging.getLogger("vaxis")
-    library.addHandler(_WarningLines(logging.WARNING))
+    if not any(isinstance(h, _WarningLines) for h in library.handlers):
+        library.addHandler(_WarningLines(logging.WARNING))
     library.propagate = False
+    if sys.argv[1:2] not in (["live"], ["calibrate"]):
+        # Only live and calibrate stop cleanly on a signal (they take the signals over as
+        # they start); the other commands get Python's defaults back (Ctrl-C: exit code 130).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         app(standalone_mode=False)
     except VaxisError as err:
