@@ -6,20 +6,51 @@ Heavy imports (torch, transformers, mne) happen inside the commands that need th
 
 from __future__ import annotations
 
+import signal
 import sys
-from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.console import Console
 
-from vaxis.errors import StreamError, VaxisError
+def _exit_now(signum, frame) -> None:
+    raise SystemExit(0)
+
+
+# Run as the vaxis program (not imported as a library), a stop request that comes before any
+# command has started ends the process at once, with exit code 0: this precedes even the
+# imports below.
+if __name__ == "__main__" or sys.argv[0].rsplit("/", 1)[-1] == "vaxis":
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, _exit_now)
+
+import logging  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from vaxis.errors import StreamError, VaxisError  # noqa: E402
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 data_app = typer.Typer(no_args_is_help=True, help="Corpora: synthesise and inspect.")
 app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)
+
+
+def _exit_on_stop() -> None:
+    """Until a command can stop cleanly, SIGINT/SIGTERM end the process at once with exit
+    code 0: nothing has been opened or written yet. Installed before the heavy imports."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_now)
+
+
+def _stop_on_signal() -> threading.Event:
+    """From here on SIGINT/SIGTERM set the returned event; the command stops cleanly."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 
 @data_app.command("synth")
@@ -72,11 +103,32 @@ def data_info(
         str | None,
         typer.Option(help="FACED row order: mastoids-last, mastoids-after-t8 or 32 names."),
     ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Open and validate every subject file.")
+    ] = False,
 ) -> None:
     """Print a corpus's format, subjects, clips, channels, rate, classes and provenance."""
-    from vaxis.offline.corpus import open_corpus, print_summary
+    from rich.markup import escape
 
-    print_summary(open_corpus(path, format=format, channels=channel_order))
+    from vaxis.errors import DataError
+    from vaxis.offline.corpus import open_corpus, print_summary
+    from vaxis.offline.corpus.check import check_corpus
+
+    corpus = open_corpus(path, format=format, channels=channel_order)
+    print_summary(corpus)
+    if not check:
+        return
+
+    def report(result) -> None:
+        if not result.ok:
+            console.print(f"[red]bad[/] {result.subject_id}: {escape(result.problem)}",
+                          highlight=False, soft_wrap=True)  # fmt: skip
+
+    results = check_corpus(corpus, report)
+    bad = [r for r in results if not r.ok]
+    if bad:
+        raise DataError(f"{len(bad)} of {len(results)} subject files failed the check")
+    console.print(f"checked {len(results)} subject files: all open and hold valid data")
 
 
 # -- axis commands (issue 3) --
@@ -362,11 +414,12 @@ def live(
     dashboard: Annotated[bool, typer.Option(help="Rich dashboard, or log lines.")] = True,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to find the stream.")] = 10.0,
+    allow_remote: Annotated[
+        bool, typer.Option(help="Bind --zmq beyond loopback without a warning.")
+    ] = False,
 ) -> None:
     """Decode EEG streams live: LSL in, predictions out over ZeroMQ (and LSL)."""
-    import signal
-    import threading
-
+    _exit_on_stop()
     import mne_lsl
 
     from vaxis.decoder.bundle import load_bundle
@@ -378,12 +431,10 @@ def live(
     configs = [
         LiveConfig(bundle, name, type, source_id, profile, zmq or None,
                    f"{lsl_out}-{name}" if lsl_out and several else lsl_out,
-                   window, hop, duration, connect_timeout)
+                   window, hop, duration, connect_timeout, allow_remote=allow_remote)
         for name in names
     ]  # fmt: skip
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signal()
     # A lost stream is reported in our status messages; mne-lsl's traceback would only alarm.
     mne_lsl.set_log_level("CRITICAL")
     out = Console()
@@ -424,13 +475,20 @@ def replay(
         "tcp://127.0.0.1:5556"
     ),
     lsl_out: Annotated[str | None, typer.Option(help="--realtime: LSL outlet name.")] = None,
+    allow_remote: Annotated[
+        bool, typer.Option(help="--realtime: bind --zmq beyond loopback without a warning.")
+    ] = False,
 ) -> None:
-    """Decode a recording: as fast as possible, or in real time through the live loop."""
+    """Decode a recording: as fast as possible, or in real time through the live loop.
+
+    Exits 1 when no window is valid (the CSV is written first, with each window's reason).
+    """
     import time
 
     from rich.table import Table
 
     from vaxis.decoder.bundle import load_bundle
+    from vaxis.errors import DataError
     from vaxis.stream import replay as rp
     from vaxis.stream.dashboard import log_line
     from vaxis.stream.recordings import read_recording
@@ -441,14 +499,20 @@ def replay(
     if realtime:
         printer = Console()
         result = rp.replay_realtime(raw, bundle, profile, zmq or None, lsl_out,
-                                    on_prediction=lambda m: printer.print(log_line(m)))  # fmt: skip
+                                    on_prediction=lambda m: printer.print(log_line(m)),
+                                    allow_remote=allow_remote)  # fmt: skip
     else:
         result = rp.replay_fast(raw, bundle, profile)
     elapsed = time.perf_counter() - start
     rp.attach_labels(result, raw)
     tag = "SYNTHETIC bundle, " if meta.synthetic else ""
-    console.print(f"{tag}{len(result.rows)} windows in {elapsed:.2f} s "
+    n_valid = sum(r["valid"] for r in result.rows)
+    console.print(f"{tag}{len(result.rows)} windows ({n_valid} valid) in {elapsed:.2f} s "
                   f"({raw.times[-1] / elapsed:.0f}x real time, {result.mode})")  # fmt: skip
+    reasons = rp.invalid_reasons(result)
+    if reasons:
+        counts = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+        console.print(f"invalid windows by reason: {counts}")
     if result.metrics:
         table = Table(title=f"balanced accuracy {result.metrics['balanced_accuracy']:.3f} "
                             f"(chance {result.metrics['chance']:.3f})")  # fmt: skip
@@ -462,6 +526,8 @@ def replay(
         console.print(f"wrote {out}")
     if plot:
         rp.plot_trace(result, meta.valence_positions, plot)
+    if not n_valid:
+        raise DataError(f"{file}: no valid window among {len(result.rows)}: nothing was decoded")
 
 
 @app.command("calibrate")
@@ -482,10 +548,12 @@ def calibrate(
     duration: Annotated[float | None, typer.Option(help="Stop recording after S seconds.")] = None,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to find the streams.")] = 10.0,
 ) -> None:
-    """Record a calibration session (EEG + markers over LSL) and write a participant profile."""
-    import signal
-    import threading
+    """Record a calibration session (EEG + markers over LSL) and write a participant profile.
 
+    SIGINT/SIGTERM stop the session: the recording is kept, and no profile is fitted on a
+    session that did not reach its end (adapt it later with --recording).
+    """
+    _exit_on_stop()
     from vaxis.calibration.session import CalibrationConfig
     from vaxis.calibration.session import calibrate as run
 
@@ -493,11 +561,20 @@ def calibrate(
         raise StreamError("say which EEG stream to record: --stream NAME, --type or --source-id")
     config = CalibrationConfig(bundle, participant, out, stream, type, source_id, markers,
                                protocol, duration, connect_timeout)  # fmt: skip
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signal()
     profile, path = run(config, stop, lambda line: console.print(line, highlight=False),
                         recording)  # fmt: skip
+    if profile is None:
+        if path is None:
+            console.print("stopped before recording began: nothing was recorded")
+        else:
+            console.print(
+                f"stopped before the session ended: the recording is kept at {path}; no "
+                f"profile was fitted. Adapt it with: vaxis calibrate --bundle {bundle} "
+                f"--recording {path} --participant {participant} -o {out}",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
+        return
     m = profile.metrics
     tag = "SYNTHETIC bundle: " if profile.synthetic else ""
 
@@ -534,8 +611,28 @@ def demo(
     run_demo(out, subjects=subjects, seconds=seconds, dashboard=dashboard)
 
 
+class _WarningLines(logging.Handler):
+    """Library warnings (a bundle without a stamp, a bind beyond loopback, an odd
+    annotation) as one ``warning:`` line each on stderr; rich keeps them above a dashboard."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from rich.markup import escape
+
+        console.print(f"[yellow]warning:[/] {escape(record.getMessage())}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
+
+
 def main() -> None:
     """Entry point: run the app; a user error prints one line and exits 1."""
+    library = logging.getLogger("vaxis")
+    if not any(isinstance(h, _WarningLines) for h in library.handlers):
+        library.addHandler(_WarningLines(logging.WARNING))
+    library.propagate = False
+    if sys.argv[1:2] not in (["live"], ["calibrate"]):
+        # Only live and calibrate stop cleanly on a signal (they take the signals over as
+        # they start); the other commands get Python's defaults back (Ctrl-C: exit code 130).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         app(standalone_mode=False)
     except VaxisError as err:

@@ -203,7 +203,9 @@ def test_a_killed_protocol_session_leaves_a_readable_recording(tmp_path, tiny_bu
             proc.kill()
     (path,) = out.glob("*_raw.fif")
     raw = read_recording(path)
-    assert 4.0 <= raw.n_times / FS <= 7.0
+    # About 6 s; more by the time the marker stream took to resolve (the EEG inlet connects
+    # before the FIF is created), less by at most the second not yet flushed.
+    assert 4.0 <= raw.n_times / FS <= 8.0
     assert list(raw.annotations.description) == ["baseline"]
     assert abs(raw.annotations[0]["duration"] - 2.0) < 0.05
     assert "stim/joy/1/start" in markers_path(path).read_text()

@@ -2,7 +2,9 @@ import json
 
 import pytest
 
+from tests.bundles import write_linear_bundle
 from vaxis.decoder.bundle import SCHEMA, load_bundle, write_bundle_json
+from vaxis.decoder.features import BANDS
 from vaxis.errors import BundleError
 
 CLASSES = ["neg", "neu", "pos"]
@@ -19,8 +21,16 @@ def _meta(n_ch=2):
         "window": {"seconds": 4.0, "samples": 1000},
         "hop": {"seconds": 0.25, "samples": 62},
         "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
-        "features": {"kind": "de", "bands": {"alpha": [8, 14]}},
-        "normalisation": {"method": "subject", "prior": {}, "warmup": 20},
+        "features": {"kind": "de", "bands": {k: list(v) for k, v in BANDS.items()}},
+        "normalisation": {
+            "method": "subject",
+            "prior": {
+                "feature_mean": [[0.0] * 5] * n_ch,
+                "feature_std": [[1.0] * 5] * n_ch,
+                "raw_std": [10.0] * n_ch,
+            },
+            "warmup": 20,
+        },
         "classes": CLASSES,
         "valence": {"positions": {"neg": -1.0, "neu": 0.0, "pos": 1.0}, "source": "expected"},
         "provenance": {"synthetic": True},
@@ -30,7 +40,7 @@ def _meta(n_ch=2):
 
 @pytest.fixture
 def bundle_dir(tmp_path):
-    (tmp_path / "model.onnx").write_bytes(b"not really onnx, but hashed all the same")
+    write_linear_bundle(tmp_path, channels=["Fz", "Cz"], window_s=4.0)
     write_bundle_json(tmp_path, _meta())
     return tmp_path
 

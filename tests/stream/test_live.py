@@ -116,7 +116,9 @@ def test_predictions_arrive_with_the_documented_schema(bundle):
     np.testing.assert_allclose(hops, 62 / FS, atol=1e-6)  # hop = round(0.25 s * 250 Hz) samples
     assert "synthetic" in first["model"]
     assert statuses and statuses[-1]["state"] == "stopped"
-    assert statuses[0]["units"] == "units from stream description"
+    assert statuses[0]["state"] == "connecting"  # published before the stream is found
+    connected = [s for s in statuses if s["state"] == "connected"]
+    assert connected[0]["units"] == "units from stream description"
     assert statuses[-1]["counters"]["windows"] == 13
 
 

@@ -41,7 +41,7 @@ def test_replay_fast_of_fif_and_edf_writes_the_csv(tmp_path, tiny_bundle, suffix
     assert len(result.rows) == 6 and {r["true"] for r in result.rows} == {"anger", "disgust"}
     assert result.metrics is not None and 0 <= result.metrics["balanced_accuracy"] <= 1
     csv = write_csv(result, tmp_path / "p.csv").read_text().splitlines()
-    assert csv[0].startswith("t_start,t_end,label,valence,valid,true,p_anger")
+    assert csv[0].startswith("t_start,t_end,label,valence,valid,reason,true,p_anger")
     assert len(csv) == 7
 
 

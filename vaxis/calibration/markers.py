@@ -18,7 +18,10 @@ marker naming a class the bundle does not know is refused with a warning in the 
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 from vaxis.errors import StreamError
@@ -65,30 +68,72 @@ def parse_marker(text: str) -> Marker:
 
 
 class MarkerInlet:
-    """Pull string markers, timestamped on the local LSL clock, from a ``Markers`` stream."""
+    """Markers, timestamped on the local LSL clock, from a ``Markers`` stream.
 
-    def __init__(self, name: str, timeout: float = 10.0):
+    A background thread pulls them from liblsl, whose clock synchronisation blocks for the
+    better part of a second the first time a marker arrives; :meth:`pull` only hands over
+    what that thread received, so the recording loop never waits on liblsl.
+
+    Parameters
+    ----------
+    name : str
+        The marker stream's name.
+    timeout : float
+        Seconds to find it.
+    stop : threading.Event, optional
+        Looked at while resolving: once set, the inlet is left unopened (``inlet`` is None).
+    """
+
+    def __init__(self, name: str, timeout: float = 10.0, stop=None):
         import pylsl
 
-        found = pylsl.resolve_byprop("name", name, 1, timeout)
+        deadline = time.monotonic() + timeout
+        found = []
+        while not found and not (stop is not None and stop.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StreamError(f"no LSL marker stream named {name!r} found within {timeout:g} s")
+            found = pylsl.resolve_byprop("name", name, 1, min(0.2, remaining))
+        self.name = name
+        self.inlet = None
         if not found:
-            raise StreamError(f"no LSL marker stream named {name!r} found within {timeout:g} s")
+            return
         info = found[0]
         if info.channel_format() != pylsl.cf_string:
             raise StreamError(f"LSL stream {name!r} is not a string marker stream")
-        self.name = name
         self.inlet = pylsl.StreamInlet(
             info, max_buflen=3600, processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter
         )
         self.inlet.open_stream(timeout)
+        self._received: queue.SimpleQueue = queue.SimpleQueue()
+        self._failure: Exception | None = None
+        self._halt = threading.Event()
+        threading.Thread(target=self._receive, daemon=True, name="vaxis-markers").start()
+
+    def _receive(self) -> None:
+        try:
+            while not self._halt.is_set():
+                values, stamps = self.inlet.pull_chunk(timeout=0.1)
+                for value, stamp in zip(values, stamps, strict=True):
+                    self._received.put((float(stamp), str(value[0])))
+        except Exception as err:  # noqa: BLE001 - reported by pull() in the caller's thread
+            self._failure = err
+        finally:
+            self.inlet.close_stream()
 
     def pull(self) -> list[tuple[float, str]]:
         """Markers that arrived since the last call: ``(lsl_time, text)``."""
-        values, stamps = self.inlet.pull_chunk(timeout=0.0)
-        return [(float(t), str(v[0])) for v, t in zip(values, stamps, strict=True)]
+        if self._failure is not None:
+            raise StreamError(f"marker stream {self.name!r} failed: {self._failure}")
+        out = []
+        while not self._received.empty():
+            out.append(self._received.get())
+        return out
 
     def close(self) -> None:
-        self.inlet.close_stream()
+        """Stop receiving; the inlet closes in the background thread."""
+        if self.inlet is not None:
+            self._halt.set()
 
 
 class MarkerOutlet:

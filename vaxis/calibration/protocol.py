@@ -17,13 +17,17 @@ A protocol is JSON::
 
 Each stimulus is ``<class>/<id>``; ``stimulus_s`` is the default duration, and an entry may
 be ``{"stimulus": "joy/1", "seconds": 20}`` instead. Classes are the bundle's, whatever they
-are (FACED's nine, SEED-V's five, a lab's own), matched ignoring case; given the bundle's
-classes, :func:`load_protocol` refuses a stimulus of any other class.
+are (FACED's nine, SEED-V's five, a lab's own), matched ignoring case. Durations are finite
+seconds, positive (pauses may be 0), at most an hour each. A class the bundle does not
+know is refused unless listed in ``"extra_classes": ["happy"]`` (such stimuli are recorded
+but not adapted on); any other key is refused, so a misspelt one never falls back to a
+default silently.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,10 +64,86 @@ class Protocol:
         known = {c.lower() for c in classes}
         return sorted({cls for cls, _, _ in self.stimuli if cls not in known})
 
+#: Keys a protocol file may hold; any other is refused (a misspelt key would silently
+#: fall back to a default).
+PROTOCOL_KEYS = ("baseline_s", "stimulus_s", "pause_s", "stimuli", "extra_classes")
+#: The longest duration of any one part of a protocol.
+MAX_DURATION_S = 3600.0
+
+
+def _seconds(value, field_name: str, least_exclusive: bool = True) -> float:
+    """A finite duration in seconds: positive (or, for pauses, not negative) and at most
+    :data:`MAX_DURATION_S`; raises ``ValueError`` naming the field."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and (value > 0 if least_exclusive else value >= 0)
+    if not ok or value > MAX_DURATION_S:
+        bound = "> 0" if least_exclusive else ">= 0"
+        raise ValueError(
+            f"{field_name} must be a finite number of seconds {bound} and at most "
+            f"{MAX_DURATION_S:g}, found {value!r:.40}"
+        )
+    return float(value)
+
+
+def _parse(spec, classes: Sequence[str] | None) -> Protocol:
+    if not isinstance(spec, dict):
+        raise ValueError(f"the protocol must be a JSON object, found {type(spec).__name__}")
+    unknown = sorted(set(spec) - set(PROTOCOL_KEYS))
+    if unknown:
+        raise ValueError(f"unknown keys {unknown}; a protocol holds {', '.join(PROTOCOL_KEYS)}")
+    baseline = _seconds(spec.get("baseline_s", 60.0), "baseline_s")
+    default = _seconds(spec.get("stimulus_s", 30.0), "stimulus_s")
+    pause = _seconds(spec.get("pause_s", 5.0), "pause_s", least_exclusive=False)
+    extra = spec.get("extra_classes", [])
+    if not isinstance(extra, list) or not all(isinstance(c, str) and c for c in extra):
+        raise ValueError("extra_classes must be a list of class names")
+    known = None if classes is None else {c.lower() for c in [*classes, *extra]}
+    entries = spec.get("stimuli")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("stimuli must be a non-empty list")
+    stimuli, seen = [], set()
+    for i, entry in enumerate(entries):
+        where = f"stimuli[{i}]"
+        if isinstance(entry, dict):
+            if set(entry) - {"stimulus", "seconds"} or "stimulus" not in entry:
+                raise ValueError(f'{where} must be {{"stimulus": "<class>/<id>", "seconds": S}}')
+            name = entry["stimulus"]
+            seconds = _seconds(entry.get("seconds", default), f"{where}.seconds")
+        else:
+            name, seconds = entry, default
+        cls, _, ident = name.partition("/") if isinstance(name, str) else ("", "", "")
+        if not cls or not ident or "/" in ident or name != name.strip():
+            raise ValueError(f"{where}: stimulus {name!r} is not '<class>/<id>'")
+        cls = cls.lower()
+        if known is not None and cls not in known:
+            raise ValueError(
+                f"{where}: class {cls!r} is not one of the bundle's ({', '.join(classes)}); "
+                'list it in "extra_classes" to record it anyway'
+            )
+        if (cls, ident) in seen:
+            raise ValueError(f"{where}: stimulus {cls}/{ident} appears twice (ids pair markers)")
+        seen.add((cls, ident))
+        stimuli.append((cls, ident, seconds))
+    return Protocol(baseline, default, pause, stimuli)
+
 
 def load_protocol(path: str | Path, classes: Sequence[str] | None = None) -> Protocol:
-    """Read a protocol JSON file (see the module docstring); with ``classes`` (a bundle's),
-    a stimulus of another class is an error."""
+    """Read and validate a protocol JSON file (see the module docstring).
+
+    Parameters
+    ----------
+    path : path
+    classes : sequence of str, optional
+        The bundle's classes: a stimulus of any other class is refused unless the protocol
+        lists it in ``extra_classes``.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the field: a duration that is not a finite number of seconds
+        (> 0; pauses >= 0; at most :data:`MAX_DURATION_S`), an unknown key or class, a
+        malformed or repeated stimulus.
+    """
     path = Path(path)
     try:
         spec = json.loads(path.read_text())
@@ -72,26 +152,9 @@ def load_protocol(path: str | Path, classes: Sequence[str] | None = None) -> Pro
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable JSON protocol ({err})") from None
     try:
-        default = float(spec.get("stimulus_s", 30.0))
-        stimuli = []
-        for entry in spec["stimuli"]:
-            name, seconds = (entry, default) if isinstance(entry, str) else (
-                entry["stimulus"], float(entry.get("seconds", default)))  # fmt: skip
-            cls, _, ident = str(name).partition("/")
-            if not cls or not ident or "/" in ident:
-                raise ValueError(f"stimulus {name!r} is not '<class>/<id>'")
-            stimuli.append((cls.lower(), ident, seconds))
-        protocol = Protocol(float(spec.get("baseline_s", 60.0)), default,
-                            float(spec.get("pause_s", 5.0)), stimuli)  # fmt: skip
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise DataError(f"{path}: malformed protocol ({err})") from None
-    if not stimuli:
-        raise DataError(f"{path}: the protocol lists no stimuli")
-    unknown = protocol.unknown_classes(classes) if classes is not None else []
-    if unknown:
-        raise DataError(f"{path}: stimuli of classes {unknown} the bundle does not decode "
-                        f"(its classes: {', '.join(classes)})")  # fmt: skip
-    return protocol
+        return _parse(spec, classes)
+    except ValueError as err:
+        raise DataError(f"{path}: invalid protocol: {err}") from None
 
 
 class ProtocolPlayer(threading.Thread):

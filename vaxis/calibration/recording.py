@@ -129,8 +129,10 @@ class FifRecorder:
         self.annot.write(f"{onset_s:.6f},{duration_s:.6f},{description}\n")
         self._sync(self.annot)
 
-    def close(self) -> Path:
-        """Write the remaining samples, then rewrite the FIF whole with its annotations."""
+    def close(self, rewrite: bool = True) -> Path:
+        """Write the remaining samples, then (``rewrite``) rewrite the FIF whole with its
+        annotations; without ``rewrite`` the file stays as a killed session leaves it,
+        readable, with its annotations beside it."""
         if self.closed:
             return self.path
         self.flush()
@@ -138,7 +140,7 @@ class FifRecorder:
         self.annot.close()
         self.markers.close()
         self.closed = True
-        if self.n_written:
+        if self.n_written and rewrite:
             raw = read_recording(self.path)
             tmp = self.path.with_name(f".{self.path.name.removesuffix('.fif')}-tmp_raw.fif")
             raw.save(tmp, overwrite=True, verbose=False)

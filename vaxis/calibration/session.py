@@ -102,6 +102,10 @@ class _Session:
                 self.log(f"marker {text!r}: class {m.cls!r} is not one of the bundle's")
         elif m.edge == "start":
             self.open[m.segment] = onset
+        elif m.segment in self.open and onset <= self.open[m.segment]:
+            self.open.pop(m.segment)
+            self.rec.annotate(onset, 0.0, text)
+            self.log(f"marker {text!r} is stamped before its start: segment dropped")
         elif m.segment in self.open:
             start = self.open.pop(m.segment)
             self.rec.annotate(start, onset - start, m.segment)
@@ -130,14 +134,15 @@ def record_session(
     config: CalibrationConfig,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = lambda _: None,
-) -> Path:
-    """Record EEG and markers until the session ends; return the FIF recording's path."""
+) -> Path | None:
+    """Record EEG and markers until the session ends, ``duration`` passes or ``stop`` is set;
+    return the FIF recording's path (``None`` when stopped before recording began)."""
     stop = stop or threading.Event()
     bundle = load_bundle(config.bundle)
     player = None
     markers_name = config.markers
     if config.protocol:
-        protocol = load_protocol(config.protocol)
+        protocol = load_protocol(config.protocol, bundle.classes)
         markers_name = f"vaxis-protocol-{config.participant}-{uuid.uuid4().hex[:6]}"
         player = ProtocolPlayer(protocol, markers_name)
         log(f"protocol: {len(protocol.stimuli)} stimuli, {protocol.duration_s:.0f} s; markers "
@@ -145,14 +150,21 @@ def record_session(
     if not markers_name:
         raise StreamError("say where the markers come from: --markers NAME or --protocol FILE")
     inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
-                     bufsize=30.0).connect(config.connect_timeout)  # fmt: skip
+                     bufsize=30.0).connect(config.connect_timeout, stop)  # fmt: skip
+    if inlet.stream is None:
+        return None  # stopped while looking for the EEG stream
     try:
         if player:
             player.start()
-        markers = MarkerInlet(markers_name, config.connect_timeout)
+        markers = MarkerInlet(markers_name, config.connect_timeout, stop)
     except BaseException:
         inlet.disconnect()
         raise
+    if markers.inlet is None:  # stopped while looking for the marker stream
+        if player:
+            player.stop()
+        inlet.disconnect(wait=False)
+        return None
     path = recording_path(Path(config.out))
     recorder = FifRecorder(path, bundle.channels, inlet.sfreq)
     session = _Session(recorder, inlet.sfreq, bundle.classes, log)
@@ -182,7 +194,9 @@ def record_session(
             player.stop()
         markers.close()
         inlet.disconnect(wait=False)
-        recorder.close()
+        # Stopped by request: close at once (the file is readable as it stands, annotations
+        # beside it); at a normal end, rewrite it whole with its annotations inside.
+        recorder.close(rewrite=not stop.is_set())
     if not recorder.n_samples:
         raise StreamError(f"no EEG arrived from {inlet.label!r}: nothing was recorded")
     n = session.counts
@@ -201,10 +215,20 @@ def _reconnect(inlet: EegInlet, log) -> None:
 
 def calibrate(config: CalibrationConfig, stop=None, log=lambda _: None, recording=None):
     """Record a session (or take ``recording``, a FIF made earlier) and adapt; return the
-    profile and the recording's path."""
+    profile and the recording's path.
+
+    A session stopped by ``stop`` (SIGINT, SIGTERM) before its end is not adapted: the
+    profile is ``None`` and the recording (``None`` if nothing was recorded) is kept, to be
+    adapted later with ``recording=``.
+    """
     from vaxis.calibration.adapt import adapt
     from vaxis.stream.recordings import read_recording
 
-    path = Path(recording) if recording else record_session(config, stop, log)
+    if recording:
+        path = Path(recording)
+    else:
+        path = record_session(config, stop, log)
+        if path is None or (stop is not None and stop.is_set()):
+            return None, path
     profile = adapt(read_recording(path), config.bundle, config.participant, config.out)
     return profile, path

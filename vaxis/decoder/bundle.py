@@ -17,6 +17,7 @@ import numpy as np
 from vaxis.decoder.covariance import TangentSpaceMap, n_pairs
 from vaxis.decoder.features import band_matrix
 from vaxis.decoder.inputs import INPUT_KINDS, InputStats
+from vaxis.decoder.integrity import check_fields, check_graph, stamp_graph_metadata
 from vaxis.errors import BundleError
 
 SCHEMA = "vaxis.bundle/1"
@@ -193,11 +194,14 @@ def _validate_covariance(meta: dict, specs: list[dict], where: str) -> None:
 
 def validate_meta(meta: dict, where: str = META_FILE) -> None:
     """Raise :class:`BundleError` naming the first thing ``meta`` gets wrong."""
+    if not isinstance(meta, dict):
+        raise BundleError(f"{where}: not a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise BundleError(f"{where}: missing keys {', '.join(missing)}")
     if meta["schema"] != SCHEMA:
         raise BundleError(f"{where}: schema {meta['schema']!r} is not {SCHEMA!r}")
+    check_fields(meta, where)
     if not meta["inputs"]:
         raise BundleError(f"{where}: no inputs declared")
     n_ch = len(meta["channels"])
@@ -250,13 +254,16 @@ def load_bundle(path: str | Path) -> Bundle:
             f"{model_path}: sha256 {actual[:12]}… does not match bundle.json "
             f"({meta['onnx']['sha256'][:12]}…): the model was changed or corrupted"
         )
+    check_graph(model_path, meta, str(meta_path))
     return Bundle(path, meta)
 
 
 def write_bundle_json(path: str | Path, meta: dict) -> Path:
     """Write ``bundle.json`` beside ``model.onnx``, filling in schema and sha256.
 
-    Validates the result, so an exporter cannot write a bundle live would refuse.
+    Validates the result, so an exporter cannot write a bundle live would refuse, and stamps
+    ``model.onnx`` with it (:func:`vaxis.decoder.integrity.stamp_graph_metadata`) before
+    hashing.
     """
     path = Path(path)
     meta = dict(meta)
@@ -264,6 +271,9 @@ def write_bundle_json(path: str | Path, meta: dict) -> Path:
     meta["onnx"] = {**meta.get("onnx", {}), "file": MODEL_FILE}
     meta["onnx"]["sha256"] = sha256_file(path / MODEL_FILE)
     validate_meta(meta, str(path / META_FILE))
+    # The stamp ties bundle.json to the graph; the hash is then that of the stamped graph.
+    stamp_graph_metadata(path / MODEL_FILE, meta)
+    meta["onnx"]["sha256"] = sha256_file(path / MODEL_FILE)
     out = path / META_FILE
     out.write_text(json.dumps(meta, indent=2))
     return out

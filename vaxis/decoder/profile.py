@@ -26,6 +26,7 @@ from pathlib import Path
 
 from vaxis.decoder.bundle import Bundle, sha256_file
 from vaxis.decoder.inputs import InputStats
+from vaxis.decoder.integrity import check_model_signature
 from vaxis.errors import BundleError
 
 SCHEMA = "vaxis.profile/1"
@@ -67,6 +68,8 @@ class Profile:
                 f"{self.bundle_model_id!r} ({self.bundle_sha256[:12]}…), not "
                 f"{bundle.model_id!r} ({bundle.meta['onnx']['sha256'][:12]}…)"
             )
+        if self.model_path is not None:
+            check_model_signature(self.model_path, bundle.meta)
 
 
 def save_profile(profile: Profile, path: str | Path) -> Path:

@@ -15,6 +15,7 @@ decoding many streams cheap.
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -54,6 +55,46 @@ def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
     return np.asarray(scales), note
 
 
+#: Seconds of each resolve attempt while connecting: how soon a stop request is noticed.
+RESOLVE_SLICE_S = 0.2
+
+
+def _close_quietly(stream) -> None:
+    try:
+        stream.disconnect()
+    except Exception:  # noqa: BLE001 - a dead or half-open stream may fail to close cleanly
+        pass
+
+
+def _open(stream, timeout: float, stop: threading.Event | None) -> bool:
+    """Connect an mne-lsl stream; return False, leaving it to close in the background, if
+    ``stop`` is set first.
+
+    Opening and the first time correction take about a second even on loopback, inside
+    liblsl where no stop request reaches; so the connection is opened in a daemon thread
+    and abandoned on request rather than waited for.
+    """
+    done, failure = threading.Event(), []
+
+    def connect() -> None:
+        try:
+            stream.connect(acquisition_delay=None, timeout=timeout)
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+            failure.append(err)
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, daemon=True, name="vaxis-lsl-open").start()
+    while not done.wait(0.02):
+        if stop is not None and stop.is_set():
+            threading.Thread(target=lambda: done.wait() or _close_quietly(stream),
+                             daemon=True, name="vaxis-lsl-close").start()  # fmt: skip
+            return False
+    if failure:
+        raise failure[0]
+    return True
+
+
 class EegInlet:
     """Pull EEG for a bundle from an LSL stream.
 
@@ -86,22 +127,21 @@ class EegInlet:
         self.unit_note: str | None = None
         self.label = name or stype or source_id
 
-    def connect(self, timeout: float = 5.0) -> EegInlet:
-        """Resolve and connect; raise :class:`StreamError` if nothing answers in time."""
-        from mne_lsl.lsl import resolve_streams
+    def connect(self, timeout: float = 5.0, stop: threading.Event | None = None) -> EegInlet:
+        """Resolve and connect; raise :class:`StreamError` if nothing answers in time.
+
+        Resolving polls ``stop`` every :data:`RESOLVE_SLICE_S`; once it is set, return
+        without connecting (``stream`` stays ``None``).
+        """
         from mne_lsl.stream import StreamLSL
 
-        # liblsl keeps answering for a vanished outlet for a while; never reconnect to one.
-        found = resolve_streams(timeout=timeout, **self.query)
-        found = [info for info in found if info.uid not in self.dead]
-        if not found:
-            wanted = ", ".join(f"{k}={v!r}" for k, v in self.query.items() if v)
-            raise StreamError(f"no LSL stream with {wanted} found within {timeout:g} s")
-        info = found[0]
+        info = self._resolve(timeout, stop)
+        if info is None:
+            return self
         stream = StreamLSL(self.bufsize, name=info.name, stype=info.stype,
                            source_id=info.source_id)  # fmt: skip
-        # Opening and the first time correction need a few round trips even on loopback.
-        stream.connect(acquisition_delay=None, timeout=max(timeout, 5.0))
+        if not _open(stream, max(timeout, 5.0), stop):
+            return self
         where = f"LSL stream {info.name!r}"
         try:
             picks = match_channels(stream.ch_names, self.channels)
@@ -118,6 +158,24 @@ class EegInlet:
             self.disconnect()
             raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
         return self
+
+    def _resolve(self, timeout: float, stop: threading.Event | None):
+        from mne_lsl.lsl import resolve_streams
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if stop is not None and stop.is_set():
+                return None
+            remaining = deadline - time.monotonic()
+            found = resolve_streams(timeout=max(0.0, min(RESOLVE_SLICE_S, remaining)),
+                                    **self.query)  # fmt: skip
+            # liblsl keeps answering for a vanished outlet for a while; never reconnect to one.
+            found = [info for info in found if info.uid not in self.dead]
+            if found:
+                return found[0]
+            if time.monotonic() >= deadline:
+                wanted = ", ".join(f"{k}={v!r}" for k, v in self.query.items() if v)
+                raise StreamError(f"no LSL stream with {wanted} found within {timeout:g} s")
 
     def others(self, timeout: float = 0.5) -> list[str]:
         """Uids of other live sources answering the query (not this one, none given up)."""
@@ -159,13 +217,8 @@ class EegInlet:
         if stream is None:
             return
 
-        def close() -> None:
-            try:
-                stream.disconnect()
-            except Exception:  # noqa: BLE001 - a dead stream may fail to close cleanly
-                pass
-
         if wait:
-            close()
+            _close_quietly(stream)
         else:
-            threading.Thread(target=close, daemon=True, name="vaxis-lsl-close").start()
+            threading.Thread(target=_close_quietly, args=(stream,), daemon=True,
+                             name="vaxis-lsl-close").start()  # fmt: skip

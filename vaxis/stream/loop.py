@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.decoder.bundle import load_bundle
+from vaxis.decoder.integrity import rehearse
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples
 from vaxis.errors import StreamError
@@ -60,11 +61,18 @@ class LiveConfig:
     status_every: float = 1.0
     threads: int = 1
     hwm: int = 1000
+    allow_remote: bool = False
+
+
+#: Latencies a run keeps for its summary: the last windows' only, so that a run of days
+#: holds a bounded amount of memory (100,000 windows: about 7 hours at hop 0.25 s).
+SUMMARY_LATENCIES = 100_000
 
 
 @dataclass
 class LiveSummary:
-    """Counters of a finished run, and its last latencies (ms)."""
+    """Counters of a finished run, and the latencies (ms) of its last
+    :data:`SUMMARY_LATENCIES` windows."""
 
     windows: int = 0
     invalid: int = 0
@@ -73,7 +81,7 @@ class LiveSummary:
     sent: int = 0
     reconnects: int = 0
     samples: int = 0
-    latency_ms: list[float] = field(default_factory=list)
+    latency_ms: deque = field(default_factory=lambda: deque(maxlen=SUMMARY_LATENCIES))
 
     def percentiles(self) -> dict[str, float | None]:
         if not self.latency_ms:
@@ -105,6 +113,7 @@ class LiveLoop:
             profile.check_bundle(self.bundle)
             stats, model = profile.stats, profile.model_path
         self.decoder = Decoder(self.bundle, stats=stats, model=model, threads=config.threads)
+        rehearse(self.decoder, len(self.bundle.channels), self.bundle.window_samples)
         self.window_s = config.window_s or self.bundle.window_samples / self.bundle.sfreq
         self.hop_s = config.hop_s or self.bundle.hop_samples / self.bundle.sfreq
         if seconds_to_samples(self.window_s, self.bundle.sfreq) != self.bundle.window_samples:
@@ -116,7 +125,9 @@ class LiveLoop:
                               bufsize=BUFFER_S)  # fmt: skip
         # A shared publisher belongs to whoever made it (run_live_many), not to this loop.
         self.owns_zmq = publisher is None
-        self.zmq = publisher or (ZmqPublisher(config.zmq, config.hwm) if config.zmq else None)
+        self.zmq = publisher or (
+            ZmqPublisher(config.zmq, config.hwm, config.allow_remote) if config.zmq else None
+        )
         self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
         self.on_prediction, self.on_status = on_prediction, on_status
         self.summary = LiveSummary()
@@ -139,10 +150,12 @@ class LiveLoop:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def connect(self, timeout: float) -> None:
-        """Connect the inlet and set up windows at the stream's rate."""
-        self.inlet.connect(timeout)
-        self.connected()
+    def connect(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Connect the inlet and set up windows at the stream's rate; give up as soon as
+        ``stop`` is set."""
+        self.inlet.connect(timeout, stop)
+        if self.inlet.stream is not None:
+            self.connected()
 
     def connected(self) -> None:
         """Set up windows at the rate of the stream the inlet just connected to."""
@@ -379,9 +392,14 @@ def run_loops(
     limits = threadpool_limits(limits=1, user_api="blas")
     try:
         # Opening an inlet waits about a second on liblsl's time correction: open them all
-        # at once. The first failure (a stream not found, channels missing) is raised.
+        # at once. The first failure (a stream not found, channels missing) is raised; a stop
+        # request ends the search for streams.
+        for loop in loops:  # here, in one thread: the loops may share a ZeroMQ socket
+            loop.publish_status()
         with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
-            for done in [pool.submit(loop.connect, loop.config.connect_timeout) for loop in loops]:
+            connecting = [pool.submit(loop.connect, loop.config.connect_timeout, stop)
+                          for loop in loops]  # fmt: skip
+            for done in connecting:
                 done.result()
         start = time.monotonic()
         while not stop.is_set():
@@ -394,9 +412,10 @@ def run_loops(
     finally:
         for loop in loops:  # one thread: the loops may share a ZeroMQ socket
             loop.close(disconnect=False)
-        # Closing an inlet can take a while in liblsl: close them all at once.
-        with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
-            list(pool.map(lambda loop: loop.inlet.disconnect(), loops))
+        # Destroying an mne-lsl inlet waits half a second inside liblsl: close them in the
+        # background, so that a stop request ends the run at once.
+        for loop in loops:
+            loop.inlet.disconnect(wait=False)
         limits.restore_original_limits()
 
 
@@ -425,7 +444,7 @@ def run_live_many(
     if not configs:
         raise StreamError("no streams to decode")
     first = configs[0]
-    publisher = ZmqPublisher(first.zmq, first.hwm) if first.zmq else None
+    publisher = ZmqPublisher(first.zmq, first.hwm, first.allow_remote) if first.zmq else None
     try:
         loops = [LiveLoop(c, on_prediction, on_status, publisher) for c in configs]
         return run_loops(loops, stop, first.duration)

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+
 import numpy as np
 
 from vaxis.errors import StreamError
 from vaxis.stream.messages import encode
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a ZeroMQ endpoint can only be reached from this machine: ``ipc://`` and
+    ``inproc://``, or ``tcp://`` on a loopback address (``127.0.0.1``, ``[::1]``,
+    ``localhost``, ``lo``). ``tcp://*``, another address or interface, and multicast
+    transports reach beyond it."""
+    scheme, _, rest = address.partition("://")
+    if scheme in ("ipc", "inproc"):
+        return True
+    if scheme != "tcp":
+        return False
+    host = rest.rsplit(":", 1)[0].strip("[]")
+    if host in ("localhost", "lo"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # "*", an interface or a host name
+        return False
 
 
 class ZmqPublisher:
@@ -21,10 +45,23 @@ class ZmqPublisher:
         Endpoint to bind (``tcp://127.0.0.1:5556``: loopback unless told otherwise).
     hwm : int
         Messages queued per subscriber before sends are dropped.
+    allow_remote : bool
+        Bind beyond loopback without the warning that is otherwise logged: predictions
+        bound to ``tcp://0.0.0.0`` or ``tcp://*`` reach anyone on the network.
     """
 
-    def __init__(self, address: str = "tcp://127.0.0.1:5556", hwm: int = 1000):
+    def __init__(
+        self, address: str = "tcp://127.0.0.1:5556", hwm: int = 1000, allow_remote: bool = False
+    ):
         import zmq
+
+        if not allow_remote and not is_loopback(address):
+            log.warning(
+                "the ZeroMQ publisher binds to %s, beyond loopback: anyone who can reach this "
+                "machine can read the predictions (bind to tcp://127.0.0.1:PORT, or say "
+                "--allow-remote to silence this warning)",
+                address,
+            )
 
         self._zmq = zmq
         self.address = address

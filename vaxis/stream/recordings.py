@@ -18,6 +18,7 @@ description is a class name, or the marker vocabulary's ``stim/<class>/<id>/star
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from pathlib import Path
@@ -26,7 +27,9 @@ import numpy as np
 
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.errors import DataError
-from vaxis.safe_pickle import load_array
+from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
+
+log = logging.getLogger(__name__)
 
 #: FACED's class of each of its 28 clips, for FACED's subject files only: every other
 #: recording names its classes in its annotations, and a bundle's classes say which count
@@ -42,7 +45,8 @@ def read_faced_subject(path: Path, sfreq: float = 250.0):
     """A FACED subject file as a continuous Raw with one annotation per clip."""
     import mne
 
-    clips = load_array(path)
+    longest = (28, len(FACED_CHANNELS), int(np.ceil(FACED_MAX_CLIP_S * sfreq)))
+    clips = load_array(path, int(np.prod(longest)), f"the FACED layout {longest}")
     if clips.ndim != 3 or clips.shape[:2] != (28, len(FACED_CHANNELS)):
         raise DataError(f"{path}: expected (28, 32, samples) FACED clips, got {clips.shape}")
     n = clips.shape[2]
@@ -60,7 +64,17 @@ def read_xdf(path: Path):
     import mne
     import pyxdf
 
-    streams, _ = pyxdf.load_xdf(str(path))
+    try:
+        streams, _ = pyxdf.load_xdf(str(path))
+    except Exception as err:  # noqa: BLE001 - pyxdf raises many types on a corrupt file
+        raise DataError(f"{path}: not a readable XDF file ({_why(err)})") from None
+    try:
+        return _xdf_raw(streams, path, mne)
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise DataError(f"{path}: malformed XDF stream ({_why(err)})") from None
+
+
+def _xdf_raw(streams: list, path: Path, mne):
     numeric = [s for s in streams if s["info"]["channel_format"][0] != "string"
                and float(s["info"]["nominal_srate"][0]) > 0]  # fmt: skip
     eeg = [s for s in numeric if s["info"]["type"][0].lower() == "eeg"] or numeric
@@ -70,6 +84,8 @@ def read_xdf(path: Path):
     info = stream["info"]
     sfreq = float(info["nominal_srate"][0])
     n_ch = int(info["channel_count"][0])
+    if len(stream["time_stamps"]) == 0:
+        raise DataError(f"{path}: the EEG stream {info['name'][0]!r} holds no samples")
     try:
         channels = info["desc"][0]["channels"][0]["channel"]
         names = [c["label"][0] for c in channels]
@@ -92,29 +108,82 @@ def read_xdf(path: Path):
     return raw
 
 
-def read_recording(path: str | Path):
-    """Read a recording for replay (see module docstring)."""
+def _why(err: Exception) -> str:
+    return f"{type(err).__name__}: {str(err)[:160]}" if str(err) else type(err).__name__
+
+
+def sane_annotations(annotations, where: str):
+    """``annotations`` without what MNE cannot hold: entries with a non-finite onset or
+    duration are dropped, a negative duration (a segment that ends before it starts, as
+    earlier vaxis versions could record) becomes a zero-length marker. Each is logged."""
     import mne
 
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    name = path.name.lower()
-    if name.endswith(".pkl"):
-        return read_faced_subject(path)
-    if name.endswith((".xdf", ".xdfz")):
-        return read_xdf(path)
+    onsets, durations, descriptions = [], [], []
+    for ann in annotations:
+        onset, duration, text = float(ann["onset"]), float(ann["duration"]), ann["description"]
+        if not (np.isfinite(onset) and np.isfinite(duration)):
+            log.warning("%s: annotation %r at %s s dropped: not a finite time", where, text, onset)
+            continue
+        if duration < 0:
+            log.warning("%s: annotation %r at %.3f s lasts %.3f s: kept as a marker",
+                        where, text, onset, duration)  # fmt: skip
+            duration = 0.0
+        onsets.append(onset)
+        durations.append(duration)
+        descriptions.append(text)
+    return mne.Annotations(onsets, durations, descriptions, orig_time=annotations.orig_time)
+
+
+def _read_mne(path: Path):
+    import mne
+
     with warnings.catch_warnings():
-        # A calibration session that was killed leaves a FIF without its closing tags: MNE
-        # warns about them and reads everything written before.
-        warnings.filterwarnings("ignore", message=".*Invalid tag.*")
+        # MNE warns about file names, dates and (for a calibration session that was killed)
+        # missing closing tags, and reads what is there; only a failure concerns the user.
+        warnings.simplefilter("ignore")
         try:
             raw = mne.io.read_raw(path, preload=True, verbose=False)
-        except (ValueError, OSError, RuntimeError) as err:
-            raise DataError(f"{path}: not a recording MNE can read ({err})") from None
+        except Exception as err:  # noqa: BLE001 - each MNE reader fails its own way
+            raise DataError(f"{path}: not a recording MNE can read ({_why(err)})") from None
     sidecar = annot_path(path)
     if not len(raw.annotations) and sidecar.exists():
-        raw.set_annotations(mne.read_annotations(sidecar))
+        try:
+            annotations = mne.read_annotations(sidecar)
+        except Exception as err:  # noqa: BLE001 - a hand-edited or truncated text file
+            raise DataError(f"{sidecar}: unreadable annotations ({_why(err)})") from None
+        with warnings.catch_warnings():
+            # A killed session's last segment may reach past the last second written.
+            warnings.simplefilter("ignore")
+            raw.set_annotations(sane_annotations(annotations, str(sidecar)))
+    return raw
+
+
+def read_recording(path: str | Path):
+    """Read a recording for replay (see module docstring).
+
+    Raises
+    ------
+    DataError
+        One line naming the file: missing, empty, corrupt, or holding no samples.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    name = path.name.lower()
+    if name.endswith(".pkl"):
+        raw = read_faced_subject(path)
+    elif name.endswith((".xdf", ".xdfz")):
+        raw = read_xdf(path)
+    else:
+        raw = _read_mne(path)
+    sfreq = float(raw.info["sfreq"])
+    if not raw.n_times or not len(raw.ch_names) or not np.isfinite(sfreq) or sfreq <= 0:
+        raise DataError(
+            f"{path}: no samples to decode ({len(raw.ch_names)} channels, {raw.n_times} "
+            f"samples at {sfreq:g} Hz)"
+        )
     events = bids_events_path(path)
     if events is not None and events.is_file():
         raw.set_annotations(read_bids_events(events))
@@ -188,6 +257,7 @@ def label_track(raw, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if cls.lower() in index and float(ann["duration"]) > 0:
             spans.append((onset, onset + float(ann["duration"]), index[cls.lower()]))
     sfreq = raw.info["sfreq"]
+    spans = [s for s in spans if np.isfinite(s[:2]).all() and s[1] > s[0]]
     for number, (start, stop, label) in enumerate(spans):
         covered = slice(int(round(start * sfreq)), int(round(stop * sfreq)))
         track[covered] = label

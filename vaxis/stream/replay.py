@@ -3,12 +3,12 @@
 ``vaxis live``, ZeroMQ and LSL outputs included).
 
 Both produce one row per window: ``t_start``, ``t_end`` (seconds from the recording's first
-sample), ``label``, ``valence``, ``valid``, ``true`` (the stimulus class where the file
-carries labels) and one probability per class. Windows that straddle two stimuli, or a
-stimulus edge, are dropped when the file carries labels. ``--fast`` cuts the hop-aligned
-grid from the first sample; ``--realtime`` decodes whatever the live loop receives from the
-moment it connects, and each of its windows is placed in the file by locating the first
-sample it received.
+sample), ``label``, ``valence``, ``valid``, ``reason`` (why an invalid window is invalid),
+``true`` (the stimulus class where the file carries labels) and one probability per class.
+Windows that straddle two stimuli, or a stimulus edge, are dropped when the file carries
+labels. ``--fast`` cuts the hop-aligned grid from the first sample; ``--realtime`` decodes
+whatever the live loop receives from the moment it connects, and each of its windows is
+placed in the file by locating the first sample it received.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.channels import match_channels
+from vaxis.decoder.integrity import rehearse
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
 from vaxis.errors import DataError
@@ -78,6 +80,7 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
         raise DataError(f"the recording is shorter than one {win / fs:g} s window")
     resample = resampler(fs, bundle.sfreq, bundle.window_samples)
     decoder = _decoder(bundle, profile)
+    rehearse(decoder, len(bundle.channels), bundle.window_samples)
     view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)
     result = ReplayResult("fast", bundle.classes)
     for i in range(0, starts.size, batch):
@@ -96,9 +99,10 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
 
 def replay_realtime(
     raw, bundle_path, profile=None, zmq: str | None = None, lsl_out: str | None = None,
-    on_prediction=None, on_status=None,
+    on_prediction=None, on_status=None, allow_remote: bool = False,
 ) -> ReplayResult:  # fmt: skip
-    """Play ``raw`` over LSL with ``PlayerLSL`` and decode it with the live loop."""
+    """Play ``raw`` over LSL with ``PlayerLSL`` and decode it with the live loop
+    (``allow_remote``: see :class:`~vaxis.stream.publishers.ZmqPublisher`)."""
     from mne_lsl.player import PlayerLSL
 
     name = f"vaxis-replay-{uuid.uuid4().hex[:8]}"
@@ -112,7 +116,8 @@ def replay_realtime(
             on_status(message)
 
     config = LiveConfig(bundle_path, stream=name, profile=profile, zmq=zmq, lsl_out=lsl_out,
-                        duration=raw.times[-1] + 10.0, stale_s=1.0)  # fmt: skip
+                        duration=raw.times[-1] + 10.0, stale_s=1.0,
+                        allow_remote=allow_remote)  # fmt: skip
     loop = LiveLoop(config, on_status=status)
     messages: list[dict] = []
 
@@ -182,19 +187,31 @@ def attach_labels(result: ReplayResult, raw) -> ReplayResult:
     return result
 
 
+def invalid_reasons(result: ReplayResult) -> dict[str, int]:
+    """Invalid windows counted by reason (``non-finite``, ``flat``, ``saturated``, ``gap``),
+    most frequent first; a window with several problems counts under each."""
+    counts = Counter()
+    for row in result.rows:
+        if not row["valid"]:
+            for part in (row["reason"] or "unknown").split("; "):
+                counts[part.split(":")[0].strip()] += 1
+    return dict(counts.most_common())
+
+
 def write_csv(result: ReplayResult, path: str | Path) -> Path:
-    """The replay CSV of ../shared/DESIGN.md."""
+    """The replay CSV: ``t_start, t_end, label, valence, valid, reason, true, p_<class>...``
+    (``reason`` says why an invalid window is invalid)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["t_start", "t_end", "label", "valence", "valid", "true",
+        writer.writerow(["t_start", "t_end", "label", "valence", "valid", "reason", "true",
                          *(f"p_{c}" for c in result.classes)])  # fmt: skip
         for r in result.rows:
             writer.writerow([
                 f"{r['t_start']:.4f}", f"{r['t_end']:.4f}", r["label"],
                 "" if not r["valid"] else f"{r['valence']:.6f}", int(r["valid"]),
-                r.get("true", ""),
+                r["reason"], r.get("true", ""),
                 *("" if not r["valid"] else f"{p:.6f}" for p in r["probs"]),
             ])  # fmt: skip
     return path

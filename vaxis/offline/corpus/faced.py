@@ -19,7 +19,7 @@ from vaxis.decoder.channels import FACED_CHANNELS, FACED_EEG_CHANNELS
 from vaxis.decoder.features import BANDS
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
-from vaxis.safe_pickle import load_array
+from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
 
 PROVENANCE_FILE = "vaxis_provenance.json"
 SFREQ = 250.0
@@ -79,8 +79,10 @@ def _subject_files(folder: Path, de: bool) -> list[tuple[str, Path]]:
     return sorted(found.items(), key=lambda item: int(item[0][3:]))
 
 
-def _checked(path: Path, expected: tuple[int | None, ...], what: str) -> np.ndarray:
-    array = load_array(path)
+def _checked(path: Path, expected: tuple[int | None, ...], what: str, longest: int) -> np.ndarray:
+    """Load one subject file; ``longest`` bounds the free (time) axis before allocation."""
+    bound = tuple(longest if e is None else e for e in expected)
+    array = load_array(path, int(np.prod(bound)), f"the FACED layout {bound}")
     shape_ok = array.ndim == len(expected) and all(
         e is None or e == s for e, s in zip(expected, array.shape, strict=False)
     )
@@ -100,6 +102,8 @@ def _corpus(folder: Path, kind: str, channels: list[str], de: bool) -> Corpus:
         raise DataError(f"{folder}: not a directory")
     provenance = read_provenance(folder)
     n_ch = len(channels)
+    sfreq = 1.0 if de else float(provenance.get("sfreq", SFREQ))
+    longest = int(np.ceil(FACED_MAX_CLIP_S * sfreq))
     if de:
         expected, what = (N_CLIPS, n_ch, None, len(BANDS)), "(clips, channels, seconds, bands) DE"
     else:
@@ -109,7 +113,7 @@ def _corpus(folder: Path, kind: str, channels: list[str], de: bool) -> Corpus:
             subject_id,
             FACED_CLIP_LABELS.copy(),
             np.arange(N_CLIPS),
-            lambda file=file: _checked(file, expected, what),
+            lambda file=file: _checked(file, expected, what, longest),
         )
         for subject_id, file in _subject_files(folder, de)
     ]
@@ -117,7 +121,7 @@ def _corpus(folder: Path, kind: str, channels: list[str], de: bool) -> Corpus:
         name="faced",
         kind=kind,
         channels=channels,
-        sfreq=1.0 if de else float(provenance.get("sfreq", SFREQ)),
+        sfreq=sfreq,
         classes=list(FACED_CLASSES),
         subjects=subjects,
         unit="uV",
