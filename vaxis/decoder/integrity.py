@@ -290,11 +290,12 @@ def check_fields(meta: Mapping, where: str) -> None:
         stats = InputStats.from_dict(prior)
     except (KeyError, TypeError, ValueError) as err:
         _fail(where, "normalisation.prior", f"is incomplete or malformed ({err!s:.80})")
-    expected = {
-        "feature_mean": (len(channels), len(bands)),
-        "feature_std": (len(channels), len(bands)),
-        "raw_std": (len(channels),),
-    }
+    kinds = {spec.get("kind") for spec in meta["inputs"]}
+    expected = {}
+    if "features" in kinds:
+        expected["feature_mean"] = expected["feature_std"] = (len(channels), len(bands))
+    if "raw" in kinds:
+        expected["raw_std"] = (len(channels),)
     for key, shape in expected.items():
         value = getattr(stats, key)
         if value is None:
