@@ -90,11 +90,11 @@ def build_member(
     torch.manual_seed(spec.seed)
     cls, kind = ZOO[spec.arch]
     if kind == "raw":
-        model = cls(n_chans=input_shape[0], n_times=input_shape[1], n_outputs=n_outputs,
-                    sfreq=raw_sfreq)  # fmt: skip
-        if init is not None and hasattr(model, "load_checkpoint"):
-            model.load_checkpoint(init)
-        return model
+        shape = {"n_chans": input_shape[0], "n_times": input_shape[1], "n_outputs": n_outputs,
+                 "sfreq": raw_sfreq}  # fmt: skip
+        if init is not None and hasattr(cls, "from_checkpoint"):
+            return cls.from_checkpoint(init, **shape)
+        return cls(**shape)
     if kind == "covariance":
         return cls(n_bands=input_shape[0], n_pairs=input_shape[1], n_outputs=n_outputs)
     n_chans, n_bands = input_shape
