@@ -1,8 +1,9 @@
 """Benchmark: end-to-end latency, CPU and memory of ``vaxis live``.
 
 A pylsl outlet (32 channels, 250 Hz) pushes chunks of 10 samples in real time; ``vaxis live``
-runs as its own process with a 5-member SYNTHETIC bundle (``vaxis train --quick --members
-5``, or ``--bundle DIR``) at hop 0.25 s and publishes over ZeroMQ; a subscriber here stamps
+runs as its own process with a SYNTHETIC bundle of the default pool with every member kept
+(``vaxis train --quick --pool 10``: band-feature, covariance and ShallowNet members; or
+``--bundle DIR``) at hop 0.25 s and publishes over ZeroMQ; a subscriber here stamps
 each prediction on arrival with the LSL clock. Latency = arrival time minus the push time of
 the chunk holding the window's last sample (pylsl back-dates the earlier samples of a
 chunk, so a sample's own timestamp can be up to a chunk older than its arrival). The live
@@ -53,7 +54,8 @@ def _bundle(tmp: Path) -> Path:
     planted = AxisFile(positions=dict(VALENCE), model="planted-synthetic", layer=0,
                        pooling="mean", sentences_sha256="none")  # fmt: skip
     axis = save_axis(planted, tmp / "axis.json")
-    config = TrainConfig.quick(members=5, min_members=5, pool=8)
+    # The default pool, every member kept: the worst case the default bundle can be.
+    config = TrainConfig.quick(pool=10, accuracy_floor=0.0)
     return train_bundle(corpus, axis, tmp / "bundle", config, progress=False)["bundle"]
 
 
