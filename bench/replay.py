@@ -2,10 +2,10 @@
 
 The recording is one SYNTHETIC subject's 28 clips x 30 s concatenated (14 min), replayed
 with the bundle of bench/live_latency.py (the default pool, every member kept, trained by
-``vaxis train --quick`` on a small SYNTHETIC corpus; or ``--bundle DIR``). Timed: reading nothing (the recording is in memory) but everything
-``replay_fast`` does: channel picking, windowing, features, normalisation, onnxruntime.
-Target: >= 500x real time on the 2-core machine. Usage:
-``python bench/replay.py [--bundle DIR] [--repeat 3]``.
+``vaxis train --quick`` on a small SYNTHETIC corpus; or ``--bundle DIR``). Timed: reading
+nothing (the recording is in memory) but everything ``replay_fast`` does: channel
+picking, windowing, features, normalisation, onnxruntime. Target: >= 500x real time on
+the 2-core machine. Usage: ``python bench/replay.py [--bundle DIR] [--repeat 3]``.
 """
 
 from __future__ import annotations
