@@ -1,14 +1,15 @@
 """Wall time of ``vaxis study all`` (default grid) on a FACED-size SYNTHETIC corpus.
 
 Features and the mapping (1000 permutations) run in full. The classifier sweep of the
-default grid (rediscovery 4 x 9, alignment 9 strategies x 3 weights x 3 seeds + baseline,
-saturation 2 runs; shared label-only runs trained once) is too long for the 2-core
-machine, so ``--sample`` of its tasks (a seeded draw) are run with ``--n-jobs`` workers
+default grid (on a DE corpus the band-feature members only: rediscovery 2 x 9, alignment
+on two architectures x 9 strategies x 3 weights x 3 seeds + baselines, saturation 2 runs
+and the ablation of the label-only grid; shared label-only runs trained once) is too long
+for the 2-core machine, so ``--sample`` of its tasks (a seeded draw) are run with ``--n-jobs`` workers
 and the sweep's time is extrapolated by waves: ``ceil(n_tasks / n_jobs) * wall per wave``.
 ``--full`` runs the whole sweep instead. The JSON says which was done.
 
 The corpus is ``write_synthetic_faced(fmt="de")`` and the classifiers are the train zoo's
-band-feature models, as ``vaxis study`` runs them.
+band-feature models with a hidden representation, as ``vaxis study`` runs them on DE.
 
 Usage: ``python bench/study.py [--subjects 123] [--n-jobs 2] [--sample 4] [--full]``
 """
@@ -27,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.offline.splits import faced_split
-from vaxis.offline.study.data import load_study_data
+from vaxis.offline.study.data import classifier_inputs, load_study_data
 from vaxis.offline.study.mapping import run_mapping
-from vaxis.offline.study.run import StudyConfig, study_tasks, unique_tasks
+from vaxis.offline.study.models import study_architectures
+from vaxis.offline.study.run import StudyConfig, plan_architectures, study_tasks, unique_tasks
 from vaxis.offline.study.sweep import SweepContext, run_sweep
 from vaxis.offline.study.targets import alignment_targets
 
@@ -42,12 +44,6 @@ def _corpus(subjects: int, seconds: int, tmp: Path):
 
     write_synthetic_faced(tmp, n_subjects=subjects, seconds=seconds, seed=0, fmt="de")
     return open_corpus(tmp), "vaxis.offline.corpus.synthetic.write_synthetic_faced(fmt='de')"
-
-
-def _architectures():
-    from vaxis.offline.study.models import feature_architectures
-
-    return feature_architectures(), "vaxis.offline.train zoo (band-feature models)"
 
 
 def main() -> int:
@@ -72,12 +68,16 @@ def main() -> int:
     start = time.perf_counter()
     mapping = run_mapping(data, targets.positions, split, config.n_permutations)
     timings["mapping_s"] = time.perf_counter() - start
-    archs, arch_source = _architectures()
+    registry = study_architectures()
+    rediscovery, alignment, _ = plan_architectures(config, registry, {"features"})
+    arch_source = (f"vaxis.offline.train zoo, band-feature members: rediscovery {rediscovery}, "
+                   f"alignment {alignment}")  # fmt: skip
     tasks = list(unique_tasks(study_tasks(["rediscovery", "alignment", "saturation"], config,
-                                          list(archs))).values())  # fmt: skip
+                                          rediscovery, alignment)).values())  # fmt: skip
+    inputs = classifier_inputs(corpus, {"features"}, split.train, mapping_data=data)
     rng = np.random.default_rng(0)
     chosen = tasks if args.full else [tasks[i] for i in rng.choice(len(tasks), args.sample, False)]
-    ctx = SweepContext(data, split, targets, config.fit, archs)
+    ctx = SweepContext(inputs, split, targets, config.fit, registry)
     start = time.perf_counter()
     results = run_sweep(chosen, ctx, n_jobs=args.n_jobs)
     measured = time.perf_counter() - start

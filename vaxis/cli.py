@@ -382,11 +382,20 @@ def study(
         str | None, typer.Option(help="Run sweeps on Ray: 'local' or a cluster address.")
     ] = None,
     device: Annotated[str, typer.Option(help="Torch device for the classifiers.")] = "cpu",
+    normalisation: Annotated[
+        str,
+        typer.Option(
+            help="Classifier inputs of a raw corpus: causal (as live decoding), "
+            "subject (transductive), population (training prior only)."
+        ),
+    ] = "causal",
 ) -> None:
     """Reproduce the study: mapping, rediscovery, alignment strategies, saturation."""
     from vaxis.offline.study import run_study
 
-    summary = run_study(analysis, data, axis, out, quick, ray, seed, n_jobs, device)
+    summary = run_study(
+        analysis, data, axis, out, quick, ray, seed, n_jobs, device, normalisation=normalisation
+    )
     label = "SYNTHETIC " if summary["data"]["synthetic"] else ""
     console.print(f"wrote the {label}study report to {out}/report.md and {out}/summary.json")
 

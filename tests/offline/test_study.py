@@ -10,10 +10,12 @@ import sys
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import balanced_accuracy_score
 from torch import nn
 
-from vaxis.errors import DataError, VaxisError
+from vaxis.errors import DataError, ModelError, VaxisError
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
+from vaxis.offline.study.ablation import ablate, ablation_scores, class_span
 from vaxis.offline.study.alignment import (
     STRATEGIES,
     STUDY_STRATEGIES,
@@ -22,7 +24,7 @@ from vaxis.offline.study.alignment import (
     holm,
 )
 from vaxis.offline.study.run import StudyConfig, run_study
-from vaxis.offline.study.training import FitConfig
+from vaxis.offline.study.training import FitConfig, embed
 
 #: Planted valence of each class (ground truth of the tiny corpora below).
 PLANTED = dict(zip(FACED_CLASSES, np.linspace(-1, 1, 9).round(3).tolist(), strict=True))
@@ -119,41 +121,135 @@ def test_mapping_null_when_axis_is_unrelated(tmp_path):
     assert summary["mapping"]["p_value"] > 0.05
 
 
-def test_rediscovery_beats_null(tmp_path):
+def test_rediscovery_beats_null_with_band_feature_members_on_de(tmp_path):
     corpus = _planted_corpus("de")
     summary = run_study(
         "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True,
-        architectures=ARCHS, config=_quick(),
+        config=_quick(rediscovery_seeds=2),
     )  # fmt: skip
     r = summary["rediscovery"]
-    assert r["n_classifiers"] == 4
+    # The default grid's covariance and raw members need raw EEG: a DE corpus runs the
+    # band-feature ones, and the summary and report say so.
+    assert summary["classifiers"]["rediscovery_archs"] == ["mlp", "graph"]
+    assert "left out" in summary["classifiers"]["notes"][0]
+    assert summary["classifiers"]["transductive"]
+    assert "left out" in (tmp_path / "report.md").read_text()
+    assert r["n_classifiers"] == 4 and set(r["architectures"]) == {"mlp", "graph"}
     loco = r["distribution"]["loco_spearman"]
     assert loco["mean"] > loco["null_q95"]
     assert r["distribution"]["loco_spearman"]["grid_mean_p"] < 0.05
     assert (tmp_path / "rediscovery.png").exists()
 
 
-def test_alignment_and_saturation(tmp_path):
+def test_alignment_on_two_architectures_and_saturation(tmp_path):
     corpus = _planted_corpus("de")
-    config = _quick(alignment_seeds=2, strategies=list(STRATEGIES))
+    strategies = ["cosine_vdirection", "kd_vaxis", "rsa_vaxis"]
+    config = _quick(rediscovery_archs=list(ARCHS), alignment_archs=list(ARCHS),
+                    alignment_seeds=2, strategies=strategies)  # fmt: skip
     summary = run_study(
         ["alignment", "saturation"], corpus, _axis_from_ground_truth(corpus), tmp_path,
         architectures=ARCHS, config=config, n_jobs=2,
     )  # fmt: skip
-    a = summary["alignment"]
-    assert a["n_configurations"] == len(STRATEGIES)
-    assert {r["verdict"] for r in a["configurations"]} <= {"helps", "hurts", "n.s."}
-    assert all(0 <= r["p_holm"] <= 1 and r["p_holm"] >= r["p"] for r in a["configurations"])
-    assert len(a["study_strategies"]) == 25
+    al = summary["alignment"]
+    assert set(al["architectures"]) == set(ARCHS) and set(al["strategies"]) == set(strategies)
+    for a in al["architectures"].values():
+        assert a["n_configurations"] == len(strategies) and a["baseline"]["n_seeds"] == 2
+        assert {r["verdict"] for r in a["configurations"]} <= {"helps", "hurts", "n.s."}
+        assert all(0 <= r["p_holm"] <= 1 and r["p_holm"] >= r["p"] for r in a["configurations"])
+    assert len(al["study_strategies"]) == 25
     runs = summary["saturation"]["runs"]
     assert set(runs) == {"label_only", "cosine_vdirection@1"}
     for run in runs.values():
         for row in run["epochs"]:
             assert 0 <= row["vdir_share"] <= row["class_share"] + 1e-6 <= 1 + 1e-6
     assert "aux_class_share" in runs["cosine_vdirection@1"]["epochs"][0]
+    # The ablation scores the label-only grid, which the alignment baselines share.
+    ablation = summary["saturation"]["ablation"]
+    assert ablation["overall"]["n_classifiers"] == 4
+    assert summary["timing_s"]["sweep_tasks"] == 2 * (2 + 2 * len(strategies)) + 2
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["config"]["n_jobs"] == 2 and "alignment" in written
-    assert "not implemented" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "not implemented" in report and "### tiny_mlp" in report and "### wide_mlp" in report
+
+
+def test_the_study_at_scale_on_a_raw_corpus(tmp_path):
+    """Rediscovery with band-feature, tangent and raw members; alignment on two of them;
+    the ablation of every label-only classifier (SYNTHETIC)."""
+    corpus = _planted_corpus("raw", n_subjects=10, seconds=8)
+    config = _quick(rediscovery_archs=["mlp", "tangent", "shallow"], rediscovery_seeds=2,
+                    alignment_archs=["mlp", "tangent"], alignment_seeds=2,
+                    strategies=["cosine_vdirection"])  # fmt: skip
+    summary = run_study(
+        ["rediscovery", "alignment", "saturation"], corpus, _axis_from_ground_truth(corpus),
+        tmp_path, config=config, n_jobs=2,
+    )  # fmt: skip
+    c = summary["classifiers"]
+    assert c["architectures"] == {"mlp": "features", "tangent": "covariance", "shallow": "raw"}
+    assert c["normalisation"] == "causal" and not c["transductive"] and not c["notes"]
+    r = summary["rediscovery"]
+    assert r["n_classifiers"] == 6
+    assert {a: v["kind"] for a, v in r["architectures"].items()} == c["architectures"]
+    assert all(np.isfinite(row["loco_spearman"]) for row in r["classifiers"])
+    assert set(summary["alignment"]["architectures"]) == {"mlp", "tangent"}
+    ablation = summary["saturation"]["ablation"]
+    rows = ablation["classifiers"]
+    assert len(rows) == 6 and {row["arch"] for row in rows} == {"mlp", "tangent", "shallow"}
+    # The read-out hook found each member's representation: the hidden layer of the two
+    # perceptrons, the flattened pooled feature map of the ConvNet; nine centroids span 8.
+    width = {row["arch"]: row["n_features"] for row in rows}
+    assert width["mlp"] == width["tangent"] == 64 and width["shallow"] > 64
+    assert all(row["span_dims"] == 8 for row in rows)
+    for row in rows:
+        assert all(0 <= row[k] <= 1 for k in ("full", "class_span", "residual"))
+    for arch in ("mlp", "tangent", "shallow"):
+        entry = ablation["architectures"][arch]
+        assert all(np.isfinite(entry[k]) for k in ("loss_class_span", "loss_residual"))
+        assert 0 <= entry["p_class_span"] <= entry["p_class_span_holm"] <= 1
+    # The decodable class information of a learned member lies in the class-centroid span:
+    # removing the span costs the band-feature and covariance members most of their
+    # accuracy above chance.
+    chance = 1 / 9
+    for arch in ("mlp", "tangent"):
+        entry = ablation["architectures"][arch]
+        assert entry["full"] > chance + 0.1
+        assert entry["residual"] < chance + 0.5 * (entry["full"] - chance), entry
+    assert (tmp_path / "ablation.png").stat().st_size > 1000
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert np.isfinite(written["saturation"]["ablation"]["overall"]["loss_class_span"])
+    assert "Ablation of the within-class residual" in (tmp_path / "report.md").read_text()
+
+
+def test_ablation_projects_onto_the_class_centroid_span():
+    rng = np.random.default_rng(0)
+    centroids = rng.normal(size=(3, 6))
+    mean, basis = class_span(centroids)
+    assert basis.shape == (2, 6)
+    z = rng.normal(size=(20, 6))
+    kept, removed = ablate(z, mean, basis, "class_span"), ablate(z, mean, basis, "residual")
+    np.testing.assert_allclose(kept + removed - mean, z, atol=1e-12)
+    # What is kept lies in the span; what is removed is orthogonal to it.
+    np.testing.assert_allclose((kept - mean) @ basis.T @ basis, kept - mean, atol=1e-12)
+    np.testing.assert_allclose((removed - mean) @ basis.T, 0, atol=1e-12)
+    np.testing.assert_allclose(ablate(centroids, mean, basis, "class_span"), centroids, atol=1e-12)
+
+
+def test_ablation_refuses_a_model_whose_logits_are_not_its_read_out():
+    class Scaled(TinyMLP):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    model = Scaled(4, 5, 9).eval()
+    X = np.random.default_rng(0).normal(size=(18, 4, 5)).astype(np.float32)
+    y = np.arange(18) % 9
+    z, logits = embed(model, X)
+    with pytest.raises(ModelError, match="not the output of its last nn.Linear"):
+        ablation_scores(model, X, y, z, logits, y, np.array(["s"] * 18), 9)
+    honest = TinyMLP(4, 5, 9).eval()
+    z, logits = embed(honest, X)
+    scores = ablation_scores(honest, X, y, z, logits, y, np.array(["s"] * 18), 9)
+    expected = balanced_accuracy_score(y, logits.argmax(1))
+    assert scores["full"]["balanced_accuracy"] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
@@ -191,12 +287,22 @@ def test_user_errors(tmp_path):
         run_study("mapping", corpus, tmp_path / "missing.json", tmp_path, quick=True)
     with pytest.raises(VaxisError, match="unknown analysis"):
         run_study("maping", corpus, _axis_from_ground_truth(corpus), tmp_path)
+    axis = _axis_from_ground_truth(corpus)
+    # The logistic regression's read-out reads its input: nothing learned to rediscover.
+    with pytest.raises(ModelError, match="no trainable layer before its read-out"):
+        run_study(
+            "rediscovery", corpus, axis, tmp_path, config=_quick(rediscovery_archs=["logistic"])
+        )
+    with pytest.raises(ModelError, match="unknown architectures"):
+        run_study("rediscovery", corpus, axis, tmp_path, config=_quick(rediscovery_archs=["rnn"]))
+    with pytest.raises(DataError, match="unknown normalisation"):
+        run_study("rediscovery", corpus, axis, tmp_path, quick=True, normalisation="global")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
 def test_ray_local_runs_the_same_sweep(tmp_path):
     corpus = _planted_corpus("de", n_subjects=5)
-    config = _quick(rediscovery_archs=1, rediscovery_seeds=2)
+    config = _quick(rediscovery_archs=["tiny_mlp"], rediscovery_seeds=2)
     summary = run_study(
         "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path,
         architectures=ARCHS, config=config, ray_address="local",

@@ -1,8 +1,9 @@
 """Alignment strategies against the label-only baseline: paired tests over test subjects.
 
-For each configuration (strategy x weight) and each test subject, balanced accuracy is
-averaged over seeds, and so is the baseline's; the paired differences over subjects go
-to a two-sided Wilcoxon signed-rank test, and the p-values of all configurations are
+Each architecture is compared with its own label-only baseline. For each configuration
+(strategy x weight) and each test subject, balanced accuracy is averaged over seeds, and so
+is the baseline's; the paired differences over subjects go to a two-sided Wilcoxon
+signed-rank test, and the p-values of all of one architecture's configurations are
 Holm-corrected together. A configuration *helps* (*hurts*) when its corrected p is below
 ``alpha`` and its median difference is positive (negative). A strategy helps if one of
 its weights helps; it hurts if one of its weights hurts and none helps.
@@ -17,16 +18,19 @@ from vaxis.offline.study.alignment import STRATEGIES, STUDY_STRATEGIES, holm
 
 
 def alignment_tasks(
-    arch: str, seeds: list[int], strategies: list[str], weights: list[float]
+    archs: list[str], seeds: list[int], strategies: list[str], weights: list[float]
 ) -> list[dict]:
-    """Baseline runs per seed, then every strategy x weight x seed."""
-    base = [{"arch": arch, "seed": s, "strategy": None, "weight": 0.0} for s in seeds]
-    return base + [
-        {"arch": arch, "seed": s, "strategy": name, "weight": w}
-        for name in strategies
-        for w in weights
-        for s in seeds
-    ]
+    """Per architecture: baseline runs per seed, then every strategy x weight x seed."""
+    tasks = []
+    for arch in archs:
+        tasks += [{"arch": arch, "seed": s, "strategy": None, "weight": 0.0} for s in seeds]
+        tasks += [
+            {"arch": arch, "seed": s, "strategy": name, "weight": w}
+            for name in strategies
+            for w in weights
+            for s in seeds
+        ]
+    return tasks
 
 
 def _subject_means(results: list[dict]) -> dict[str, float]:
@@ -34,14 +38,37 @@ def _subject_means(results: list[dict]) -> dict[str, float]:
     return {s: float(np.mean([r["per_subject"][s] for r in results])) for s in subjects}
 
 
-def _paired_p(diff: np.ndarray) -> float:
+def paired_p(diff: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired differences (1 when all are zero)."""
+    diff = np.asarray(diff, dtype=float)
     if diff.size == 0 or np.allclose(diff, 0):
         return 1.0
     return float(wilcoxon(diff, alternative="two-sided").pvalue)
 
 
 def summarise_alignment(results: list[dict], alpha: float = 0.05) -> dict:
-    """Paired comparison of every strategy configuration with the baseline."""
+    """Paired comparison of every strategy configuration with its architecture's baseline."""
+    archs = list(dict.fromkeys(r["arch"] for r in results))
+    per_arch = {a: _summarise_arch([r for r in results if r["arch"] == a], alpha) for a in archs}
+    names = list(dict.fromkeys(n for a in per_arch.values() for n in a["strategies"]))
+    verdicts = {n: {a: per_arch[a]["strategies"].get(n) for a in archs} for n in names}
+    return {
+        "architectures": per_arch,
+        "strategies": verdicts,
+        "strategies_hurt_everywhere": sum(
+            all(v == "hurts" for v in by_arch.values()) for by_arch in verdicts.values()
+        ),
+        "strategies_help_somewhere": sum(
+            any(v == "helps" for v in by_arch.values()) for by_arch in verdicts.values()
+        ),
+        "study_strategies": list(STUDY_STRATEGIES),
+        "n_study_strategies_implemented": sum(bool(s["implemented"]) for s in STUDY_STRATEGIES),
+        "method": __doc__.split("\n\n", 1)[1].replace("\n", " ").strip(),
+    }
+
+
+def _summarise_arch(results: list[dict], alpha: float) -> dict:
+    """One architecture's configurations against its baseline, Holm-corrected together."""
     baseline = [r for r in results if not r["strategy"]]
     base = _subject_means(baseline)
     subjects = sorted(base)
@@ -61,7 +88,7 @@ def summarise_alignment(results: list[dict], alpha: float = 0.05) -> dict:
                 "balanced_accuracy": float(np.mean([r["balanced_accuracy"] for r in runs])),
                 "delta_mean": float(diff.mean()),
                 "delta_median": float(np.median(diff)),
-                "p": _paired_p(diff),
+                "p": paired_p(diff),
                 "n_seeds": len(runs),
             }
         )
@@ -93,7 +120,4 @@ def summarise_alignment(results: list[dict], alpha: float = 0.05) -> dict:
         "strategies_help": sum(v == "helps" for v in per_strategy.values()),
         "strategies_hurt": sum(v == "hurts" for v in per_strategy.values()),
         "n_test_subjects": len(subjects),
-        "study_strategies": list(STUDY_STRATEGIES),
-        "n_study_strategies_implemented": sum(bool(s["implemented"]) for s in STUDY_STRATEGIES),
-        "method": __doc__.split("\n\n", 1)[1].replace("\n", " ").strip(),
     }

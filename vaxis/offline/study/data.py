@@ -1,16 +1,25 @@
-"""Per-window, subject-normalised band features of a corpus: the study's common input.
+"""The study's inputs: band features for the mapping, and what each classifier reads.
 
-Raw corpora are cut into one-second windows (each trial on its own, so trials may differ in
-length) and turned into differential entropy with the
-shared :func:`vaxis.decoder.inputs.window_inputs`; DE corpora (FACED's ``EEG_Features/DE``)
-already hold one DE vector per second. Either way each subject's windows are z-scored with
-that subject's own statistics (:class:`vaxis.decoder.normalize.SubjectNormalizer`), the standard
-FACED cross-subject practice, so the mapping and the classifiers see the same inputs.
+The mapping (:func:`load_study_data`) reads per-second band features: raw corpora are cut
+into one-second windows (each trial on its own, so trials may differ in length) and turned
+into differential entropy with the shared :func:`vaxis.decoder.inputs.window_inputs`; DE
+corpora (FACED's ``EEG_Features/DE``) already hold one DE vector per second. Each subject's
+windows are z-scored with that subject's own statistics
+(:class:`vaxis.decoder.normalize.SubjectNormalizer`), the standard FACED practice.
+
+The classifiers (:func:`classifier_inputs`) read what ``vaxis train``'s members read, made
+by the training package's own code: on a raw corpus, windows cut as the live decoder cuts
+them (:func:`vaxis.offline.train.data.load_windows`) give band features, tangent vectors of
+band covariances at the training subjects' reference and decimated raw windows, normalised
+by :func:`vaxis.offline.train.normalise.split_inputs` (``causal`` by default: what live
+decoding can know). A DE corpus holds band features only, subject-normalised as above
+(transductive: it holds no raw signal to run the live decoder's statistics on), so only the
+band-feature classifiers run on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -124,3 +133,106 @@ def load_study_data(corpus: Corpus, window_s: float = 1.0) -> StudyData:
         synthetic=corpus.synthetic,
         provenance=dict(corpus.provenance),
     )
+
+
+@dataclass
+class ClassifierInputs:
+    """Every window's normalised inputs for the study's classifiers.
+
+    Attributes
+    ----------
+    inputs : dict of str to float32 array
+        By kind: ``features`` (n_windows, n_channels, n_bands), on a raw corpus also
+        ``covariance`` (n_windows, n_bands, n_pairs) and ``raw`` (n_windows, n_channels,
+        n_times).
+    y : int array, shape (n_windows,)
+        Class of each window; -1 for a window spanning two trials (never trained on or
+        scored; it only feeds causal statistics).
+    subjects : str array, shape (n_windows,)
+    classes : list of str
+    normalisation : str
+        ``causal``, ``subject`` or ``population`` (:mod:`vaxis.offline.train.normalise`).
+    transductive : bool
+        True when a test subject's inputs were normalised with statistics of its whole
+        recording.
+    raw_sfreq : float or None
+        Rate of the raw windows (after decimation).
+    channels : list of str
+    window : str
+        How the windows were cut, in words.
+    """
+
+    inputs: dict[str, np.ndarray] = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    subjects: np.ndarray = field(repr=False)
+    classes: list[str]
+    normalisation: str
+    transductive: bool
+    raw_sfreq: float | None
+    channels: list[str]
+    window: str
+
+    @property
+    def kinds(self) -> set[str]:
+        return set(self.inputs)
+
+    @property
+    def n_windows(self) -> int:
+        """Labelled windows (bridges between trials left out)."""
+        return int(np.sum(self.y >= 0))
+
+    def mask(self, subject_ids: list[str]) -> np.ndarray:
+        """Boolean mask of the labelled windows of ``subject_ids``."""
+        return np.isin(self.subjects, subject_ids) & (self.y >= 0)
+
+
+def classifier_inputs(
+    corpus: Corpus,
+    kinds: set[str],
+    train_ids: list[str],
+    normalisation: str = "causal",
+    window_s: float = 4.0,
+    hop_s: float = 2.0,
+    decimate: int = 2,
+    mapping_data: StudyData | None = None,
+) -> ClassifierInputs:
+    """The inputs of ``kinds`` for every window, normalised without test statistics.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    kinds : set of str
+        Input kinds the classifiers read; a DE corpus provides ``features`` only.
+    train_ids : list of str
+        The split's training subjects: the only ones the tangent reference and the
+        population prior come from.
+    normalisation : {"causal", "subject", "population"}
+        For a raw corpus; a DE corpus is always subject-normalised.
+    window_s, hop_s : float
+        Window and hop of a raw corpus (``vaxis train``'s by default).
+    decimate : int
+        Decimation of the raw windows (``vaxis train``'s by default).
+    mapping_data : StudyData, optional
+        A DE corpus's features, already loaded by :func:`load_study_data`.
+    """
+    if corpus.kind == "de":
+        if kinds - {"features"}:
+            raise DataError(
+                f"DE corpus {corpus.name!r} holds band features only; classifiers reading "
+                f"{sorted(kinds - {'features'})} need a raw corpus"
+            )
+        data = mapping_data or load_study_data(corpus)
+        return ClassifierInputs(
+            {"features": data.X}, data.y, data.subjects, list(corpus.classes), "subject",
+            True, None, list(corpus.channels), "one DE vector per second",
+        )  # fmt: skip
+    from vaxis.offline.train.data import load_windows
+    from vaxis.offline.train.normalise import split_inputs
+
+    windows = load_windows(corpus, window_s, hop_s, decimate, covariance="covariance" in kinds)
+    split = split_inputs(windows, set(kinds), list(train_ids), normalisation)
+    return ClassifierInputs(
+        split.inputs, windows.y, windows.subjects, list(corpus.classes), normalisation,
+        normalisation == "subject", windows.sfreq / decimate, list(windows.channels),
+        f"{window_s:g}-s windows every {hop_s:g} s of the trials played back to back",
+    )  # fmt: skip

@@ -1,6 +1,8 @@
 """Rediscovery: classifiers trained on labels only carry the V-axis direction.
 
-A grid of label-only classifiers (architectures x seeds) is trained; from each, the
+A grid of label-only classifiers (architectures x seeds) is trained -- every one learns a
+representation before its linear read-out, and they read different inputs (band features,
+covariance tangent vectors, raw windows); from each, the
 penultimate features of the held-out test subjects give nine class centroids, whose
 agreement with the V-axis is measured by :func:`vaxis.offline.study.geometry.axis_agreement`
 (leave-one-category-out Spearman, first principal axis |Spearman| and |cosine|, each
@@ -54,8 +56,20 @@ def summarise_rediscovery(
             "null_q95": float(np.quantile(np.concatenate(nulls[f]), 0.95)) if n_null else None,
             "grid_mean_p": float((1 + np.sum(null_of_mean >= values.mean())) / (1 + n_null)),
         }
+    architectures = {}
+    for arch in dict.fromkeys(row["arch"] for row in classifiers):
+        rows = [row for row in classifiers if row["arch"] == arch]
+        architectures[arch] = {
+            "n_classifiers": len(rows),
+            "kind": next(r.get("kind") for r in results if r["arch"] == arch),
+            "balanced_accuracy": float(np.mean([r["balanced_accuracy"] for r in rows])),
+            **{f: float(np.mean([r[f] for r in rows])) for f in FIGURES},
+            **{f"{f}_share_significant": float(np.mean([r[f"{f}_p"] < 0.05 for r in rows]))
+               for f in FIGURES},
+        }  # fmt: skip
     return {
         "n_classifiers": len(classifiers),
+        "architectures": architectures,
         "n_null": n_null,
         "classifiers": classifiers,
         "distribution": distribution,

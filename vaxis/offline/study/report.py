@@ -64,15 +64,22 @@ def _plot_rediscovery(summary: dict, path: Path) -> None:
 
 def _plot_alignment(summary: dict, path: Path) -> None:
     plt = _figure()
-    rows = summary["alignment"]["configurations"]
+    per_arch = summary["alignment"]["architectures"]
     colours = {"helps": "C2", "hurts": "C3", "n.s.": "grey"}
-    fig, ax = plt.subplots(figsize=(7, 0.25 * len(rows) + 1.5))
-    labels = [f"{r['strategy']} @{r['weight']:g}" for r in rows]
-    ax.barh(labels, [r["delta_mean"] for r in rows], color=[colours[r["verdict"]] for r in rows])
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("balanced accuracy minus label-only baseline (mean over test subjects)")
-    ax.set_title(f"{_tag(summary)}alignment strategies (red: worse, Holm p<0.05)", fontsize=9)
-    ax.tick_params(axis="y", labelsize=7)
+    n_rows = max(len(a["configurations"]) for a in per_arch.values())
+    size = (4.5 * len(per_arch) + 1.5, 0.25 * n_rows + 1.8)
+    fig, axes = plt.subplots(1, len(per_arch), figsize=size, squeeze=False)
+    for ax, (arch, a) in zip(axes[0], per_arch.items(), strict=True):
+        rows = a["configurations"]
+        labels = [f"{r['strategy']} @{r['weight']:g}" for r in rows]
+        ax.barh(labels, [r["delta_mean"] for r in rows],
+                color=[colours[r["verdict"]] for r in rows])  # fmt: skip
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("balanced accuracy minus label-only", fontsize=8)
+        ax.set_title(f"{arch} (baseline {a['baseline']['balanced_accuracy']:.3f})", fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.suptitle(f"{_tag(summary)}alignment strategies (red: worse, Holm p<0.05 per "
+                 "architecture)", fontsize=9)  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -100,6 +107,38 @@ def _plot_saturation(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _plot_ablation(summary: dict, path: Path) -> None:
+    plt = _figure()
+    ablation = summary["saturation"]["ablation"]
+    archs = list(ablation["architectures"])
+    names = ("full", "class_span", "residual")
+    fig, ax = plt.subplots(figsize=(2.2 * len(archs) + 2, 3.8))
+    for i, arch in enumerate(archs):
+        xs = i * 4 + np.arange(3)
+        for c in (c for c in ablation["classifiers"] if c["arch"] == arch):
+            ax.plot(xs, [c[n] for n in names], "-o", color=f"C{i}", alpha=0.4, ms=3)
+        means = [ablation["architectures"][arch][n] for n in names]
+        ax.plot(xs, means, "-s", color="black", ms=5)
+    ax.axhline(1 / len(summary["axis"]["positions"]), color="grey", ls=":", label="chance")
+    ax.set_xticks([i * 4 + j for i in range(len(archs)) for j in range(3)])
+    ax.set_xticklabels([f"{a}\n{n}" for a in archs for n in ("full", "span", "resid.")],
+                       fontsize=7)  # fmt: skip
+    ax.set_ylabel("test balanced accuracy")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{_tag(summary)}ablation: span = residual removed, resid. = class-centroid "
+                 "span removed (black: mean)", fontsize=8)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plots(summary: dict) -> dict:
+    plots = {name: PLOTS[name] for name in PLOTS if name in summary}
+    if summary.get("saturation", {}).get("ablation"):
+        plots["ablation"] = _plot_ablation
+    return plots
+
+
 PLOTS = {
     "mapping": _plot_mapping,
     "rediscovery": _plot_rediscovery,
@@ -120,9 +159,10 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
     if d["synthetic"]:
         lines += ["**SYNTHETIC DATA: every figure in this report comes from a generated corpus, "
                   "not from EEG recordings.**", ""]  # fmt: skip
+    windows = f", {d['n_windows']} one-second windows" if d["n_windows"] is not None else ""
     lines += [
         f"Data: `{d['provenance']}` (corpus {d['corpus']}, {d['kind']}, {d['n_subjects']} "
-        f"subjects, {d['n_windows']} windows). Axis: `{summary['axis']['source']}` "
+        f"subjects{windows}). Axis: `{summary['axis']['source']}` "
         f"(model {summary['axis']['model']}). LLM embeddings: {summary['axis']['embeddings']}. "
         f"Split: {len(summary['split']['train'])}/{len(summary['split']['val'])}/"
         f"{len(summary['split']['test'])} subjects. Quick: {summary['config']['quick']}.",
@@ -139,6 +179,17 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
                         [[k, v["position"], v["projection_mean"]]
                          for k, v in m["per_category"].items()])  # fmt: skip
         lines.append("")
+    if "classifiers" in summary:
+        c = summary["classifiers"]
+        lines += ["## Classifiers", "",
+                  "Architectures (input): "
+                  + ", ".join(f"{a} ({k})" for a, k in c["architectures"].items())
+                  + f". Windows: {c['windows']} ({c['n_windows']} labelled). Normalisation: "
+                  f"`{c['normalisation']}`"
+                  + (" (**transductive**: a test subject's own statistics)"
+                     if c["transductive"] else " (no statistic of a test subject's future)")
+                  + ".", ""]  # fmt: skip
+        lines += [f"- {note}" for note in c["notes"]] + ([""] if c["notes"] else [])
     if "rediscovery" in summary:
         r = summary["rediscovery"]
         lines += ["## Rediscovery", "", r["method"] + ".", "",
@@ -149,25 +200,41 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
             [[k, v["mean"], v["median"], v["min"], v["max"], v["share_significant"],
               v["null_q95"], v["grid_mean_p"]] for k, v in r["distribution"].items()],
         )  # fmt: skip
+        lines += ["", "Per architecture (means over seeds):", ""]
+        lines += _table(
+            ["architecture", "input", "classifiers", "BA", "loco rho", "pc1 rho", "pc1 cos",
+             "share loco p<0.05"],
+            [[k, v["kind"], v["n_classifiers"], v["balanced_accuracy"], v["loco_spearman"],
+              v["pc1_spearman"], v["pc1_cosine"], v["loco_spearman_share_significant"]]
+             for k, v in r["architectures"].items()],
+        )  # fmt: skip
         lines.append("")
     if "alignment" in summary:
-        a = summary["alignment"]
-        lines += ["## Alignment", "", a["method"], "",
-                  f"Baseline balanced accuracy {a['baseline']['balanced_accuracy']:.3f} "
-                  f"({a['baseline']['n_seeds']} seeds, {a['n_test_subjects']} test subjects). "
-                  f"Configurations: {a['n_configurations']}, help {a['configurations_help']}, "
-                  f"hurt {a['configurations_hurt']}. Strategies: help {a['strategies_help']}, "
-                  f"hurt {a['strategies_hurt']} of {len(a['strategies'])}.", ""]  # fmt: skip
-        lines += _table(
-            ["strategy", "weight", "BA", "delta mean", "p", "p Holm", "verdict"],
-            [[r["strategy"], r["weight"], r["balanced_accuracy"], r["delta_mean"], r["p"],
-              r["p_holm"], r["verdict"]] for r in a["configurations"]],
-        )  # fmt: skip
-        lines += ["", "### The study's 25 strategies (names are our reconstruction)", ""]
+        al = summary["alignment"]
+        lines += ["## Alignment", "", al["method"], ""]
+        for arch, a in al["architectures"].items():
+            lines += [f"### {arch}", "",
+                      f"Baseline balanced accuracy {a['baseline']['balanced_accuracy']:.3f} "
+                      f"({a['baseline']['n_seeds']} seeds, {a['n_test_subjects']} test "
+                      f"subjects). Configurations: {a['n_configurations']}, help "
+                      f"{a['configurations_help']}, hurt {a['configurations_hurt']}. "
+                      f"Strategies: help {a['strategies_help']}, hurt {a['strategies_hurt']} of "
+                      f"{len(a['strategies'])}.", ""]  # fmt: skip
+            lines += _table(
+                ["strategy", "weight", "BA", "delta mean", "p", "p Holm", "verdict"],
+                [[r["strategy"], r["weight"], r["balanced_accuracy"], r["delta_mean"], r["p"],
+                  r["p_holm"], r["verdict"]] for r in a["configurations"]],
+            )  # fmt: skip
+            lines.append("")
+        lines += [f"Strategies that hurt on every architecture: "
+                  f"{al['strategies_hurt_everywhere']}; that help on one at least: "
+                  f"{al['strategies_help_somewhere']} (of {len(al['strategies'])}).",
+                  ""]  # fmt: skip
+        lines += ["### The study's 25 strategies (names are our reconstruction)", ""]
         lines += _table(
             ["#", "name (reconstructed)", "family", "implemented as"],
             [[i + 1, s["name"], s["family"], s["implemented"] or "not implemented"]
-             for i, s in enumerate(a["study_strategies"])],
+             for i, s in enumerate(al["study_strategies"])],
         )  # fmt: skip
         lines.append("")
     if "saturation" in summary:
@@ -180,16 +247,41 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
              for k, v in s["runs"].items()],
         )  # fmt: skip
         lines.append("")
+        if s.get("ablation"):
+            lines += _ablation_lines(s["ablation"])
     lines += [f"![{name}]({file})" for name, file in plots.items()]
     return "\n".join(lines) + "\n"
+
+
+def _ablation_lines(ab: dict) -> list[str]:
+    o = ab["overall"]
+    lines = ["### Ablation of the within-class residual", "", ab["method"], "",
+             f"Over {o['n_classifiers']} label-only classifiers, removing the residual costs "
+             f"{o['loss_class_span']:.3f} balanced accuracy on average (Wilcoxon over "
+             f"classifiers p = {o['p_class_span']:.3g}); removing the class-centroid span costs "
+             f"{o['loss_residual']:.3f} (p = {o['p_residual']:.3g}).", ""]  # fmt: skip
+    lines += _table(
+        ["architecture", "classifiers", "BA full", "BA residual removed", "loss", "p Holm",
+         "BA span removed", "loss", "p Holm"],
+        [[k, v["n_classifiers"], v["full"], v["class_span"], v["loss_class_span"],
+          v["p_class_span_holm"], v["residual"], v["loss_residual"], v["p_residual_holm"]]
+         for k, v in ab["architectures"].items()],
+    )  # fmt: skip
+    lines += ["", "Per classifier:", ""]
+    lines += _table(
+        ["architecture", "seed", "width", "span dims", "BA full", "residual removed",
+         "span removed"],
+        [[c["arch"], c["seed"], c["n_features"], c["span_dims"], c["full"], c["class_span"],
+          c["residual"]] for c in ab["classifiers"]],
+    )  # fmt: skip
+    return lines + [""]
 
 
 def write_report(summary: dict, out: Path) -> dict:
     """Write the PNGs and report.md into ``out``; return their file names."""
     plots = {}
-    for name, plot in PLOTS.items():
-        if name in summary:
-            plot(summary, out / f"{name}.png")
-            plots[name] = f"{name}.png"
+    for name, plot in _plots(summary).items():
+        plot(summary, out / f"{name}.png")
+        plots[name] = f"{name}.png"
     (out / "report.md").write_text(_markdown(summary, plots))
     return {"markdown": "report.md", "plots": plots}

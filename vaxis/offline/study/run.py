@@ -10,74 +10,164 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.errors import VaxisError
+from vaxis.errors import DataError, ModelError, VaxisError
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.splits import faced_split
 from vaxis.offline.study.alignment import STRATEGIES
 from vaxis.offline.study.compare import alignment_tasks, summarise_alignment
-from vaxis.offline.study.data import load_study_data
+from vaxis.offline.study.data import ClassifierInputs, classifier_inputs, load_study_data
 from vaxis.offline.study.mapping import run_mapping
+from vaxis.offline.study.models import Architecture, pick, study_architectures
 from vaxis.offline.study.rediscovery import rediscovery_tasks, summarise_rediscovery
 from vaxis.offline.study.saturation import saturation_tasks, summarise_saturation
 from vaxis.offline.study.sweep import SweepContext, run_sweep, task_key
 from vaxis.offline.study.targets import alignment_targets, read_axis
 from vaxis.offline.study.training import FitConfig
+from vaxis.offline.train.normalise import NORMALISATIONS
 
 ANALYSES = ("mapping", "rediscovery", "alignment", "saturation")
+#: The rediscovery grid's architectures: each learns a representation, and together they
+#: read band features, covariance tangent vectors and raw windows.
+REDISCOVERY_ARCHS = ["mlp", "graph", "tangent", "shallow"]
+#: The architectures the alignment strategies are tried on (band features and covariance).
+ALIGNMENT_ARCHS = ["mlp", "tangent"]
 
 
 @dataclass
 class StudyConfig:
-    """Sizes of the study's grids; :meth:`full` is the study's, :meth:`quick` a smoke run."""
+    """Sizes of the study's grids; :meth:`full` is the study's, :meth:`quick` a smoke run.
+
+    Attributes
+    ----------
+    n_permutations, n_null : int
+        Permutations of the mapping's and the rediscovery's nulls.
+    rediscovery_archs : list of str
+        Architectures of the label-only grid (rediscovery, and the saturation ablation).
+    rediscovery_seeds : int
+        Seeds per architecture of that grid.
+    alignment_archs : list of str
+        Architectures the alignment strategies are tried on (each against its own
+        label-only baseline).
+    alignment_seeds : int
+    alignment_weights : list of float
+    strategies : list of str
+    saturation_strategy : str
+    saturation_weight : float
+    normalisation : {"causal", "subject", "population"}
+        Of a raw corpus's classifier inputs (:mod:`vaxis.offline.train.normalise`).
+    window_s, hop_s : float
+        Classifier windows of a raw corpus.
+    decimate : int
+        Decimation of the raw classifiers' windows.
+    fit : FitConfig
+    """
 
     n_permutations: int
     n_null: int
-    rediscovery_archs: int
+    rediscovery_archs: list[str]
     rediscovery_seeds: int
+    alignment_archs: list[str]
     alignment_seeds: int
     alignment_weights: list[float]
     strategies: list[str]
     saturation_strategy: str
     saturation_weight: float
+    normalisation: str = "causal"
+    window_s: float = 4.0
+    hop_s: float = 2.0
+    decimate: int = 2
     fit: FitConfig = field(default_factory=FitConfig)
 
     @classmethod
     def full(cls, device: str = "cpu") -> StudyConfig:
-        return cls(1000, 1000, 4, 9, 3, [0.1, 0.3, 1.0], list(STRATEGIES),
-                   "cosine_vdirection", 1.0, FitConfig(device=device))  # fmt: skip
+        """4 architectures x 9 seeds = 36 label-only classifiers; every strategy at three
+        weights and three seeds on two architectures."""
+        return cls(1000, 1000, list(REDISCOVERY_ARCHS), 9, list(ALIGNMENT_ARCHS), 3,
+                   [0.1, 0.3, 1.0], list(STRATEGIES), "cosine_vdirection", 1.0,
+                   fit=FitConfig(device=device))  # fmt: skip
 
     @classmethod
     def quick(cls, device: str = "cpu") -> StudyConfig:
-        fit = FitConfig(epochs=4, batch_size=128, lr=3e-3, patience=2, device=device)
-        return cls(200, 200, 2, 2, 2, [1.0], list(STRATEGIES),
-                   "cosine_vdirection", 1.0, fit)  # fmt: skip
+        """The same architectures with two seeds, one weight and a few epochs."""
+        fit = FitConfig(epochs=4, batch_size=128, lr=3e-3, patience=2, raw_epochs=4,
+                        device=device)  # fmt: skip
+        return cls(200, 200, list(REDISCOVERY_ARCHS), 2, list(ALIGNMENT_ARCHS), 2, [1.0],
+                   list(STRATEGIES), "cosine_vdirection", 1.0, fit=fit)  # fmt: skip
 
 
-def default_architectures() -> dict[str, Callable]:
-    """The training package's band-feature classifiers, by name."""
-    from vaxis.offline.study.models import feature_architectures
+def plan_architectures(
+    config: StudyConfig, registry: dict[str, Architecture], kinds: set[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """The rediscovery and alignment architectures the corpus can feed, and notes on what
+    was left out.
 
-    return feature_architectures()
+    Architectures reading an input the corpus lacks (a DE corpus holds band features
+    only) are dropped; the alignment architectures are then filled up, in order, with the
+    rediscovery's band-feature ones so that as many architectures are compared.
+    """
+    rediscovery = pick(config.rediscovery_archs, registry, kinds, "rediscovery")
+    alignment = pick(config.alignment_archs, registry, kinds, "alignment")
+    for name in rediscovery:
+        if len(alignment) >= len(config.alignment_archs):
+            break
+        if name not in alignment:
+            alignment.append(name)
+    notes = []
+    dropped = [a for a in config.rediscovery_archs + config.alignment_archs
+               if registry[a].kind not in kinds]  # fmt: skip
+    if dropped:
+        notes.append(
+            f"this corpus provides {sorted(kinds)} inputs only, so the band-feature "
+            f"architectures run: {sorted(set(dropped))} need raw EEG and were left out "
+            f"(rediscovery: {rediscovery}; alignment: {alignment})"
+        )
+    if not rediscovery or not alignment:
+        raise ModelError(
+            f"no architecture of the study reads this corpus's inputs {sorted(kinds)}: "
+            f"rediscovery {config.rediscovery_archs}, alignment {config.alignment_archs}"
+        )
+    return rediscovery, alignment, notes
 
 
 def study_tasks(
-    names: list[str], config: StudyConfig, arch_names: list[str], seed: int = 0
+    names: list[str],
+    config: StudyConfig,
+    rediscovery_archs: list[str],
+    alignment_archs: list[str],
+    seed: int = 0,
 ) -> dict[str, list[dict]]:
     """The training tasks of each trained analysis in ``names``."""
     seeds = list(range(seed, seed + max(config.rediscovery_seeds, config.alignment_seeds)))
+    grid_seeds = seeds[: config.rediscovery_seeds]
     makers = {
-        "rediscovery": lambda: rediscovery_tasks(
-            arch_names[: config.rediscovery_archs], seeds[: config.rediscovery_seeds]
-        ),
+        "rediscovery": lambda: rediscovery_tasks(rediscovery_archs, grid_seeds),
         "alignment": lambda: alignment_tasks(
-            arch_names[0], seeds[: config.alignment_seeds], config.strategies,
+            alignment_archs, seeds[: config.alignment_seeds], config.strategies,
             config.alignment_weights,
         ),
         "saturation": lambda: saturation_tasks(
-            arch_names[0], seed, config.saturation_strategy, config.saturation_weight
+            alignment_archs[0], seed, config.saturation_strategy, config.saturation_weight,
+            rediscovery_archs, grid_seeds,
         ),
     }  # fmt: skip
     return {name: makers[name]() for name in names if name in makers}
+
+
+def _check_representations(
+    archs: list[str], registry: dict[str, Architecture], inputs: ClassifierInputs
+) -> None:
+    """Refuse a rediscovery architecture whose read-out reads its input directly."""
+    from vaxis.offline.study.models import learns_representation
+
+    for name in archs:
+        arch = registry[name]
+        shape = inputs.inputs[arch.kind].shape[1:]
+        model = arch.build(shape, len(inputs.classes), 0, inputs.raw_sfreq, inputs.channels)
+        if not learns_representation(model):
+            raise ModelError(
+                f"rediscovery architecture {name!r} has no trainable layer before its "
+                "read-out: its penultimate representation is its input, not a learned one"
+            )
 
 
 def unique_tasks(tasks: dict[str, list[dict]]) -> dict[tuple, dict]:
@@ -119,6 +209,7 @@ def run_study(
     device: str = "cpu",
     architectures: dict[str, Callable] | None = None,
     config: StudyConfig | None = None,
+    normalisation: str | None = None,
 ) -> dict:
     """Run ``analyses`` and write ``out/summary.json`` and ``out/report.md`` with plots.
 
@@ -144,10 +235,13 @@ def run_study(
     device : str
         Torch device of the classifiers.
     architectures : dict, optional
-        Name to ``builder(n_chans=, n_bands=, n_outputs=) -> nn.Module``; default: the
-        training package's band-feature classifiers.
+        More band-feature classifiers, name to ``builder(n_chans=, n_bands=, n_outputs=)``,
+        that the config's architecture lists may name beside the zoo's (``"mlp"``,
+        ``"graph"``, ``"tangent"``, ``"shallow"``, ...).
     config : StudyConfig, optional
         Overrides the grid sizes chosen by ``quick``.
+    normalisation : {"causal", "subject", "population"}, optional
+        Overrides the config's normalisation of a raw corpus's classifier inputs.
 
     Returns
     -------
@@ -158,24 +252,35 @@ def run_study(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
+    if normalisation is not None:
+        config.normalisation = normalisation
+    if config.normalisation not in NORMALISATIONS:
+        raise DataError(
+            f"unknown normalisation {config.normalisation!r}; expected one of {NORMALISATIONS}"
+        )
     axis_dict = axis if isinstance(axis, dict) else read_axis(axis)
     where = "axis" if isinstance(axis, dict) else str(axis)
     corpus = _open(data)
+    if len(corpus) == 0:
+        raise DataError(f"corpus {corpus.name!r} holds no subjects")
     targets = alignment_targets(axis_dict, list(corpus.classes), where)
+    trained = [a for a in names if a != "mapping"]
     timing: dict[str, float] = {}
     start = time.perf_counter()
-    study_data = load_study_data(corpus)
+    mapping_data = None
+    if "mapping" in names or corpus.kind == "de":
+        mapping_data = load_study_data(corpus)
     timing["features"] = time.perf_counter() - start
-    split = faced_split(study_data.subject_ids)
+    split = faced_split(corpus.subject_ids)
     summary = {
-        "schema": "vaxis.study/1",
+        "schema": "vaxis.study/2",
         "data": {
-            "provenance": study_data.data_label,
-            "synthetic": study_data.synthetic,
+            "provenance": "synthetic" if corpus.synthetic else corpus.name,
+            "synthetic": corpus.synthetic,
             "corpus": corpus.name,
             "kind": corpus.kind,
             "n_subjects": len(corpus),
-            "n_windows": int(study_data.X.shape[0]),
+            "n_windows": int(mapping_data.X.shape[0]) if mapping_data is not None else None,
             "ground_truth": corpus.provenance.get("ground_truth"),
         },
         "axis": {
@@ -199,16 +304,38 @@ def run_study(
     if "mapping" in names:
         start = time.perf_counter()
         summary["mapping"] = run_mapping(
-            study_data, targets.positions, split, config.n_permutations, seed
+            mapping_data, targets.positions, split, config.n_permutations, seed
         )
         timing["mapping"] = time.perf_counter() - start
 
-    trained = [a for a in names if a != "mapping"]
     if trained:
-        archs = architectures or default_architectures()
-        tasks = study_tasks(trained, config, list(archs), seed)
+        registry = study_architectures(architectures)
+        kinds = {"features"} if corpus.kind == "de" else {"features", "covariance", "raw"}
+        rediscovery, alignment, notes = plan_architectures(config, registry, kinds)
+        tasks = study_tasks(trained, config, rediscovery, alignment, seed)
         unique = unique_tasks(tasks)
-        ctx = SweepContext(study_data, split, targets, config.fit, archs)
+        needed = {registry[t["arch"]].kind for t in unique.values()}
+        start = time.perf_counter()
+        inputs = classifier_inputs(
+            corpus, needed, split.train, config.normalisation, config.window_s, config.hop_s,
+            config.decimate, mapping_data,
+        )  # fmt: skip
+        timing["classifier_inputs"] = time.perf_counter() - start
+        if "rediscovery" in trained or "saturation" in trained:
+            _check_representations(rediscovery, registry, inputs)
+        summary["classifiers"] = {
+            "architectures": {a: registry[a].kind for a in dict.fromkeys(rediscovery + alignment)},
+            "rediscovery_archs": rediscovery,
+            "alignment_archs": alignment,
+            "inputs": sorted(needed),
+            "windows": inputs.window,
+            "n_windows": inputs.n_windows,
+            "normalisation": inputs.normalisation,
+            "transductive": inputs.transductive,
+            "raw_sfreq": inputs.raw_sfreq,
+            "notes": notes,
+        }
+        ctx = SweepContext(inputs, split, targets, config.fit, registry)
         start = time.perf_counter()
         results = dict(
             zip(unique, run_sweep(list(unique.values()), ctx, n_jobs, ray_address), strict=True)

@@ -10,6 +10,11 @@ validation subjects' features, recomputed after every epoch (the first epoch use
 initial model's). After each epoch the same centroids give the basin's agreement with the
 V-axis (:func:`vaxis.offline.study.geometry.axis_agreement`, without null). Where an
 alignment term is trained, the shares of its own gradient are recorded beside.
+
+The analysis ends with the ablation of :mod:`vaxis.offline.study.ablation` over the
+label-only grid (every architecture x seed of the rediscovery): what each classifier's
+decoding loses when the within-class residual of its representation is removed, and
+when the class-centroid span is.
 """
 
 from __future__ import annotations
@@ -88,18 +93,31 @@ class SaturationRecorder:
         self.epochs_.append(row)
 
 
-def saturation_tasks(arch: str, seed: int, strategy: str, weight: float) -> list[dict]:
-    """The label-only run and the run under ``strategy``, both recording gradients."""
+def saturation_tasks(
+    arch: str,
+    seed: int,
+    strategy: str,
+    weight: float,
+    grid_archs: list[str],
+    grid_seeds: list[int],
+) -> list[dict]:
+    """The label-only run and the run under ``strategy`` of ``arch``, both recording
+    gradients, then the label-only grid ``grid_archs x grid_seeds`` the ablation scores."""
+    from vaxis.offline.study.rediscovery import rediscovery_tasks
+
     return [
         {"arch": arch, "seed": seed, "strategy": None, "weight": 0.0, "saturation": True},
         {"arch": arch, "seed": seed, "strategy": strategy, "weight": weight, "saturation": True},
-    ]
+    ] + rediscovery_tasks(grid_archs, grid_seeds)
 
 
 def summarise_saturation(results: list[dict]) -> dict:
-    """Per-run epoch curves and their means over the run's epochs."""
+    """Per-run epoch curves and their means over the run's epochs; the ablation of the
+    label-only grid."""
+    from vaxis.offline.study.ablation import summarise_ablation
+
     runs = {}
-    for res in results:
+    for res in [r for r in results if r["saturation"] is not None]:
         name = "label_only" if not res["strategy"] else f"{res['strategy']}@{res['weight']:g}"
         curves = res["saturation"]
         keys = [k for k in curves[0] if k != "epoch"]
@@ -111,8 +129,10 @@ def summarise_saturation(results: list[dict]) -> dict:
             "mean": {k: float(np.nanmean([row.get(k, np.nan) for row in curves])) for k in keys},
             "final": {k: curves[-1].get(k) for k in keys},
         }
+    grid = [r for r in results if r["saturation"] is None]
     return {
         "runs": runs,
+        "ablation": summarise_ablation(grid) if grid else None,
         "method": "per step: gradient of the task loss w.r.t. penultimate features, share of "
         "squared norm in the span of class-centroid differences (class), along the centroid "
         "V-direction (vdir) and in the orthogonal within-class residual; subspaces and "

@@ -4,12 +4,12 @@ A task is a small dict (architecture, seed, strategy, weight, whether to record
 gradients); everything the tasks share (the data, the split, the LLM targets, the
 training configuration, the architecture builders) travels once in a :class:`SweepContext`
 (joblib memory-maps its arrays; Ray puts it in the object store). Each worker returns
-small results: per-subject balanced accuracy, test-set class centroids, histories.
+small results: per-subject balanced accuracy, test-set class centroids, histories, and for
+a label-only classifier its scores under the saturation ablation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,19 +17,30 @@ import numpy as np
 from vaxis.errors import VaxisError
 from vaxis.offline.splits import Split
 from vaxis.offline.study.alignment import AlignmentTargets, build_strategy
-from vaxis.offline.study.data import StudyData
+from vaxis.offline.study.data import ClassifierInputs
+from vaxis.offline.study.models import Architecture
 from vaxis.offline.study.training import FitConfig, embed, fit, last_linear
 
 
 @dataclass
 class SweepContext:
-    """What every task of a sweep shares."""
+    """What every task of a sweep shares.
 
-    data: StudyData
+    Attributes
+    ----------
+    data : ClassifierInputs
+        Every window's normalised inputs by kind, labels and subjects.
+    split : Split
+    targets : AlignmentTargets
+    config : FitConfig
+    architectures : dict of str to Architecture
+    """
+
+    data: ClassifierInputs
     split: Split
     targets: AlignmentTargets
     config: FitConfig
-    architectures: dict[str, Callable]
+    architectures: dict[str, Architecture]
 
 
 def task_key(task: dict) -> tuple:
@@ -41,44 +52,56 @@ def task_key(task: dict) -> tuple:
 
 
 def fit_task(task: dict, ctx: SweepContext) -> dict:
-    """Train one classifier as ``task`` says and measure it on the test subjects."""
+    """Train one classifier as ``task`` says and measure it on the test subjects.
+
+    A label-only classifier is also scored with its representation ablated
+    (:func:`vaxis.offline.study.ablation.ablation_scores`).
+    """
     import torch
     from sklearn.metrics import balanced_accuracy_score
 
+    from vaxis.offline.study.ablation import ablation_scores
     from vaxis.offline.study.saturation import SaturationRecorder
 
     torch.set_num_threads(int(task.get("threads", 1)))
     data, split = ctx.data, ctx.split
+    arch = ctx.architectures[task["arch"]]
+    X = data.inputs[arch.kind]
     train, val, test = (data.mask(ids) for ids in (split.train, split.val, split.test))
-    torch.manual_seed(task["seed"])
-    model = ctx.architectures[task["arch"]](
-        n_chans=data.X.shape[1], n_bands=data.X.shape[2], n_outputs=len(data.classes)
-    )
+    n_classes = len(data.classes)
+    model = arch.build(X.shape[1:], n_classes, task["seed"], data.raw_sfreq, data.channels)
+    config = ctx.config.for_run(arch.name, arch.kind)
     aux = None
     if task.get("strategy"):
         aux = build_strategy(task["strategy"], last_linear(model).in_features, ctx.targets)
     recorder = None
     if task.get("saturation"):
         recorder = SaturationRecorder(
-            model, data.X[val], data.y[val], ctx.targets.positions, ctx.config.device
+            model, X[val], data.y[val], ctx.targets.positions, config.device
         )
     result = fit(
-        model, data.X[train], data.y[train], data.X[val], data.y[val], ctx.config,
+        model, X[train], data.y[train], X[val], data.y[val], config,
         seed=task["seed"], aux=aux, aux_weight=task.get("weight", 0.0), recorder=recorder,
     )  # fmt: skip
-    z, logits = embed(result.model, data.X[test], ctx.config.device)
+    z, logits = embed(result.model, X[test], config.device)
     y, pred, subjects = data.y[test], logits.argmax(1), data.subjects[test]
     per_subject = {
         s: float(balanced_accuracy_score(y[subjects == s], pred[subjects == s])) for s in split.test
     }
+    ablation = None
+    if not task.get("strategy"):
+        ablation = ablation_scores(result.model, X[train], data.y[train], z, logits, y, subjects,
+                                   n_classes, config.device)  # fmt: skip
     return {
         **{k: task.get(k) for k in ("arch", "seed", "strategy", "weight")},
+        "kind": arch.kind,
         "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
         "per_subject": per_subject,
-        "centroids": np.stack([z[y == c].mean(0) for c in range(len(data.classes))]),
+        "centroids": np.stack([z[y == c].mean(0) for c in range(n_classes)]),
         "best_epoch": result.best_epoch,
         "history": result.history,
         "saturation": recorder.epochs_ if recorder is not None else None,
+        "ablation": ablation,
     }
 
 

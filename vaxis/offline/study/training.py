@@ -12,7 +12,7 @@ on validation balanced accuracy, the best epoch's weights restored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -63,14 +63,44 @@ class PenultimateCapture:
 
 @dataclass
 class FitConfig:
-    """Training hyper-parameters of every model of a sweep."""
+    """Training hyper-parameters of every model of a sweep.
+
+    Attributes
+    ----------
+    epochs, batch_size, patience : int
+    lr : float or None
+        Adam's learning rate; None takes ``vaxis train``'s rate of each zoo architecture
+        (:data:`vaxis.offline.train.pool.LEARNING_RATES`; 1e-3 for a caller's model).
+    weight_decay : float
+    device : str
+    raw_epochs : int
+        Cap on the epochs of the raw-window classifiers, which cost ~100x more per window.
+    raw_windows_per_epoch : int or None
+        The raw-window classifiers train each epoch on a fresh random sample of this many
+        windows (all when None), as ``vaxis train``'s raw members do.
+    windows_per_epoch : int or None
+        The same for one run (set by :meth:`for_kind`).
+    """
 
     epochs: int = 30
     batch_size: int = 256
-    lr: float = 1e-3
+    lr: float | None = None
     weight_decay: float = 1e-4
     patience: int = 6
     device: str = "cpu"
+    raw_epochs: int = 12
+    raw_windows_per_epoch: int | None = 6000
+    windows_per_epoch: int | None = None
+
+    def for_run(self, arch: str, kind: str) -> FitConfig:
+        """The settings of one run of architecture ``arch`` reading ``kind``."""
+        from vaxis.offline.train.pool import LEARNING_RATES
+
+        lr = self.lr if self.lr is not None else LEARNING_RATES.get(arch, 1e-3)
+        if kind != "raw":
+            return replace(self, lr=lr)
+        return replace(self, lr=lr, epochs=min(self.epochs, self.raw_epochs),
+                       windows_per_epoch=self.raw_windows_per_epoch)  # fmt: skip
 
 
 @dataclass
@@ -135,7 +165,8 @@ def fit(
     params = list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
     if aux is not None:
         aux.to(device)
-    optim = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    lr = 1e-3 if config.lr is None else config.lr
+    optim = torch.optim.Adam(params, lr=lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(seed)
     Xt = torch.as_tensor(X_train, device=device)
     yt = torch.as_tensor(y_train, device=device)
@@ -143,9 +174,12 @@ def fit(
     with PenultimateCapture(model) as cap:
         for epoch in range(config.epochs):
             model.train()
-            order = torch.as_tensor(rng.permutation(len(X_train)), device=device)
+            order = rng.permutation(len(X_train))[: config.windows_per_epoch]
+            order = torch.as_tensor(order, device=device)
             for start in range(0, len(order), config.batch_size):
                 idx = order[start : start + config.batch_size]
+                if idx.numel() < 2:  # batch norm cannot train on a single window
+                    continue
                 logits = model(Xt[idx])
                 z = cap.z.flatten(1)
                 task = nn.functional.cross_entropy(logits, yt[idx])
