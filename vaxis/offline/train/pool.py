@@ -15,7 +15,7 @@ from vaxis.offline.train.models import ZOO
 #: Adam learning rate per architecture (the linear model tolerates, and needs, a larger one).
 LEARNING_RATES = {
     "logistic": 1e-2, "mlp": 1e-3, "graph": 2e-3, "tangent": 1e-3,
-    "shallow": 1e-3, "eegnet": 1e-2, "deep4": 3e-3, "cbramod": 1e-3,
+    "shallow": 1e-3, "eegnet": 1e-2, "deep4": 1e-2, "cbramod": 1e-3,
 }  # fmt: skip
 
 
