@@ -17,7 +17,12 @@ from vaxis.offline.study.alignment import STRATEGIES
 from vaxis.offline.study.compare import alignment_tasks, summarise_alignment
 from vaxis.offline.study.data import ClassifierInputs, classifier_inputs, load_study_data
 from vaxis.offline.study.mapping import run_mapping
-from vaxis.offline.study.models import Architecture, pick, study_architectures
+from vaxis.offline.study.models import (
+    Architecture,
+    learns_representation,
+    pick,
+    study_architectures,
+)
 from vaxis.offline.study.rediscovery import rediscovery_tasks, summarise_rediscovery
 from vaxis.offline.study.saturation import saturation_tasks, summarise_saturation
 from vaxis.offline.study.sweep import SweepContext, run_sweep, task_key
@@ -157,8 +162,6 @@ def _check_representations(
     archs: list[str], registry: dict[str, Architecture], inputs: ClassifierInputs
 ) -> None:
     """Refuse a rediscovery architecture whose read-out reads its input directly."""
-    from vaxis.offline.study.models import learns_representation
-
     for name in archs:
         arch = registry[name]
         shape = inputs.inputs[arch.kind].shape[1:]

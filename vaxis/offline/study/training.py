@@ -6,8 +6,11 @@ of the task loss alone with respect to them (the saturation analysis), and both 
 changing what the model computes. This loop gets the penultimate features generically, as
 the input of the model's last ``nn.Linear`` (captured by a forward pre-hook), so it works
 with every classifier of the model zoo whose read-out is a linear layer, and it leaves the
-zoo's models and fit loop untouched. It keeps the zoo's conventions: Adam, early stopping
-on validation balanced accuracy, the best epoch's weights restored.
+zoo's models and fit loop untouched. Label-only runs use it too, so a baseline and its
+strategy runs differ by the alignment term alone. It keeps the training package's
+conventions: Adam at each architecture's learning rate, early stopping on validation
+balanced accuracy, the best epoch's weights restored, the raw-window members' caps on
+epochs and windows per epoch.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class FitConfig:
         The raw-window classifiers train each epoch on a fresh random sample of this many
         windows (all when None), as ``vaxis train``'s raw members do.
     windows_per_epoch : int or None
-        The same for one run (set by :meth:`for_kind`).
+        The same for one run (set by :meth:`for_run`).
     """
 
     epochs: int = 30
