@@ -233,7 +233,7 @@ def test_calibration_speaks_the_bundle_classes(toy_bundle, toy_bids, tmp_path):
     for _, marker in protocol.schedule():
         parsed = parse_marker(marker)
         assert parsed.kind != "stim" or parsed.cls in bundle.classes
-    with pytest.raises(DataError, match=r"\['bored'\] the bundle does not decode"):
+    with pytest.raises(DataError, match=r"class .bored. is not one of the bundle.s"):
         load_protocol(_write(tmp_path / "q.json", {"stimuli": ["bored/1"]}), bundle.classes)
     subject = toy_bundle["metrics"]["folds"][0]["test"][0]
     raw = read_recording(next((toy_bids / subject / "eeg").glob("*_eeg.vhdr")))

@@ -58,6 +58,7 @@ def test_floor_keeps_weak_members_out():
     assert eligible_members(scores, chance=0.25, floor=0.5).tolist() == [0, 1, 2]
     assert eligible_members(scores, chance=0.25, floor=0.0).tolist() == [0, 1, 2, 3]
     assert eligible_members(scores, chance=0.25, floor=1.0).tolist() == [0]
+    assert eligible_members(np.array([0.1, 0.2, np.nan]), chance=0.25, floor=0.5).tolist() == [1]
 
 
 def test_error_correlation_separates_copies_from_complements():

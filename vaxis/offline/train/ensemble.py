@@ -55,10 +55,10 @@ def error_correlation(member_log_probs: list[np.ndarray], y: np.ndarray) -> np.n
 def eligible_members(scores: np.ndarray, chance: float, floor: float) -> np.ndarray:
     """Members whose selection balanced accuracy reaches ``chance + floor * (best - chance)``.
 
-    The best member is always eligible.
+    The best member is always eligible, even when no member beats chance.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    threshold = chance + floor * (scores.max() - chance)
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0)
+    threshold = min(chance + floor * (scores.max() - chance), scores.max())
     return np.flatnonzero(scores >= threshold)
 
 
