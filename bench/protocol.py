@@ -67,8 +67,9 @@ def main() -> None:
         "wall_s": round(seconds, 1),
         "extra_options": args.extra,
         "targets": [
-            target("faced-cbramod, 5 seeds, wall time", round(seconds, 1), "s", "reported",
-                   True),  # fmt: skip
+            target(
+                "faced-cbramod, 5 seeds, wall time", round(seconds, 1), "s", "reported", True
+            ),  # fmt: skip
         ],
     }
     print(write_result("protocol", result))

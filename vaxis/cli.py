@@ -277,8 +277,10 @@ def train(
     ] = "auto",
     protocol: Annotated[
         str,
-        typer.Option(help="Named evaluation preset: vaxis, faced-cbramod, seedv-cbramod "
-                     "(rate, window, channels, scaling, split, seeds; options below override)."),
+        typer.Option(
+            help="Named evaluation preset: vaxis, faced-cbramod, seedv-cbramod "
+            "(rate, window, channels, scaling, split, seeds; options below override)."
+        ),
     ] = "vaxis",
     split: Annotated[
         str | None, typer.Option(help="faced (CBraMod's split), kfold or session-trials.")
@@ -303,8 +305,10 @@ def train(
     ] = None,
     normalisation: Annotated[
         str | None,
-        typer.Option(help="causal (as live decoding; reported figures), subject "
-                     "(transductive), population (training prior only)."),  # fmt: skip
+        typer.Option(
+            help="causal (as live decoding; reported figures), subject "
+            "(transductive), population (training prior only)."
+        ),  # fmt: skip
     ] = None,
     combine: Annotated[
         str, typer.Option(help="Combination the bundle ships: stacking, caruana, greedy, mean.")

@@ -55,7 +55,7 @@ def test_subject_population_and_causal_differ_as_documented(setup):
     expected = (windows.features[mask] - prior.feature_mean) / prior.feature_std
     np.testing.assert_allclose(population.inputs["features"][mask], expected, rtol=1e-4)
     # Causal: the prior for the first WARMUP windows, the subject's own statistics so far after.
-    np.testing.assert_allclose(causal[mask][:WARMUP - 1], expected[:WARMUP - 1], rtol=1e-4)
+    np.testing.assert_allclose(causal[mask][: WARMUP - 1], expected[: WARMUP - 1], rtol=1e-4)
     assert not np.allclose(causal[mask][-1], expected[-1], rtol=1e-3)
     with pytest.raises(DataError, match="unknown normalisation"):
         split_inputs(windows, {"features"}, TRAIN, "global")

@@ -64,6 +64,7 @@ class Protocol:
         known = {c.lower() for c in classes}
         return sorted({cls for cls, _, _ in self.stimuli if cls not in known})
 
+
 #: Keys a protocol file may hold; any other is refused (a misspelt key would silently
 #: fall back to a default).
 PROTOCOL_KEYS = ("baseline_s", "stimulus_s", "pause_s", "stimuli", "extra_classes")
