@@ -93,10 +93,11 @@ class StudyConfig:
 
     @classmethod
     def quick(cls, device: str = "cpu") -> StudyConfig:
-        """The same architectures with two seeds, one weight and a few epochs."""
+        """The same architectures, a few epochs: two seeds of the label-only grid, every
+        strategy at one weight and one seed."""
         fit = FitConfig(epochs=4, batch_size=128, lr=3e-3, patience=2, raw_epochs=4,
                         device=device)  # fmt: skip
-        return cls(200, 200, list(REDISCOVERY_ARCHS), 2, list(ALIGNMENT_ARCHS), 2, [1.0],
+        return cls(200, 200, list(REDISCOVERY_ARCHS), 2, list(ALIGNMENT_ARCHS), 1, [1.0],
                    list(STRATEGIES), "cosine_vdirection", 1.0, fit=fit)  # fmt: skip
 
 
