@@ -3,8 +3,8 @@
 A protocol fixes what a score depends on: the rate the EEG is resampled to, the window
 (the scoring unit: every window is one scored sample) and hop, the channels, the
 normalisation (scaling), the split, and how many seeds are reported (mean +- sd).
-``vaxis train --protocol NAME`` and ``vaxis study --protocol NAME`` apply one; options
-given explicitly on the command line still override it.
+``vaxis train --protocol NAME`` applies one (``bench/protocol.py`` too); options given
+explicitly on the command line still override it.
 
 ``vaxis`` (default)
     The bundle's own rate, 4-s windows every 2 s, the EEG channels without FACED's
