@@ -6,12 +6,17 @@ Heavy imports (torch, transformers, mne) happen inside the commands that need th
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
 
 def _exit_now(signum, frame) -> None:
-    raise SystemExit(0)
+    # Nothing is open yet, and a SystemExit raised inside an import can be caught and
+    # re-raised as another error by the import machinery: leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # Run as the vaxis program (not imported as a library), a stop request that comes before any
