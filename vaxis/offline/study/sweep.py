@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaxis.errors import VaxisError
+from vaxis.offline.parallel import connect_ray
 from vaxis.offline.splits import Split
 from vaxis.offline.study.alignment import AlignmentTargets, build_strategy
 from vaxis.offline.study.data import ClassifierInputs
@@ -140,14 +140,7 @@ def _cpu_count() -> int:
 
 
 def _run_ray(tasks: list[dict], ctx: SweepContext, address: str) -> list[dict]:
-    try:
-        import ray
-    except ImportError:
-        raise VaxisError(
-            "--ray needs the 'ray' package: pip install 'vaxis[ray]' (or run without --ray "
-            "to use joblib on this machine)"
-        ) from None
-    ray.init(address=None if address == "local" else address, ignore_reinit_error=True)
+    ray = connect_ray(address)
     remote = ray.remote(num_cpus=1)(fit_task)
     shared = ray.put(ctx)
     return ray.get([remote.remote(t, shared) for t in tasks])

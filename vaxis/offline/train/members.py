@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vaxis.errors import VaxisError
+from vaxis.offline.parallel import connect_ray
 from vaxis.offline.train.fit import FitSettings, fit_member, predict_proba
 from vaxis.offline.train.pool import MemberSpec, build_member
 
@@ -144,14 +144,7 @@ def train_members(
 
 
 def _train_on_ray(tasks, ctx: MemberContext, address: str) -> list[MemberResult]:
-    try:
-        import ray
-    except ImportError:
-        raise VaxisError(
-            "training on Ray needs the 'ray' package: pip install 'vaxis[ray]' (or train "
-            "with joblib on this machine)"
-        ) from None
-    ray.init(address=None if address == "local" else address, ignore_reinit_error=True)
+    ray = connect_ray(address)
     remote = ray.remote(num_cpus=1)(train_member)
     shared = ray.put(ctx)
     return ray.get([remote.remote(spec, settings, shared, 1) for spec, settings in tasks])
