@@ -85,14 +85,6 @@ class FoldResult:
     val_r: dict
     test: dict = field(repr=False)
 
-    @property
-    def specs(self) -> list[MemberSpec]:
-        return [r.spec for r in self.results]
-
-    @property
-    def models(self) -> list:
-        return [r.model for r in self.results]
-
 
 def selection_subjects(train: list[str], fraction: float, seed: int) -> list[str]:
     """The training subjects kept from members to fit the combinations (at least one, and
