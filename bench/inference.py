@@ -28,7 +28,8 @@ from vaxis.offline.axis import AxisFile, save_axis
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import VALENCE, write_synthetic_faced
 from vaxis.offline.train import TrainConfig, train_bundle
-from vaxis.offline.train.data import load_windows, subject_inputs
+from vaxis.offline.train.data import load_windows
+from vaxis.offline.train.normalise import split_inputs, subject_inputs
 
 
 def main() -> None:
@@ -49,8 +50,10 @@ def main() -> None:
         config = TrainConfig(epochs=args.epochs, patience=2)
         trained = train_bundle(corpus_dir, axis, root / "bundle", config, progress=False)
         corpus = open_corpus(corpus_dir)
-        test_id = trained["metrics"]["folds"][0]["test"][0]
-        inputs = subject_inputs(corpus, load_windows(corpus), test_id)
+        fold = trained["metrics"]["folds"][0]
+        windows = load_windows(corpus, decimate=config.decimate)
+        split = split_inputs(windows, {"features", "raw", "covariance"}, fold["train"], "subject")
+        inputs = subject_inputs(corpus, windows, fold["test"][0], split)
         graph = trained["graph"].eval()
         session = open_session(trained["bundle"] / "model.onnx", threads=1, prefer_gpu=False)
         names = [i.name for i in session.get_inputs()]
