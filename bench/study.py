@@ -4,7 +4,8 @@ Features and the mapping (1000 permutations) run in full. The classifier sweep o
 default grid (on a DE corpus the band-feature members only: rediscovery 2 x 9, alignment
 on two architectures x 9 strategies x 3 weights x 3 seeds + baselines, saturation 2 runs
 and the ablation of the label-only grid; shared label-only runs trained once) is too long
-for the 2-core machine, so ``--sample`` of its tasks (a seeded draw) are run with ``--n-jobs`` workers
+for the 2-core machine, so ``--sample`` of its tasks (a seeded draw) are run with
+``--n-jobs`` workers
 and the sweep's time is extrapolated by waves: ``ceil(n_tasks / n_jobs) * wall per wave``.
 ``--full`` runs the whole sweep instead. The JSON says which was done.
 

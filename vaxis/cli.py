@@ -136,7 +136,7 @@ def data_info(
     console.print(f"checked {len(results)} subject files: all open and hold valid data")
 
 
-# -- axis commands (issue 3) --
+# -- axis commands --
 
 axis_app = typer.Typer(no_args_is_help=True, help="The V-axis: build, project, validate, compare.")
 app.add_typer(axis_app, name="axis")
@@ -269,7 +269,7 @@ def axis_compare(
         plot_compare(result, out / "compare.png")
 
 
-# -- train command (issue 4) --
+# -- train command --
 
 
 @app.command("train")
@@ -373,7 +373,7 @@ def train(
     )
 
 
-# -- study command (issue 5) --
+# -- study command --
 
 
 @app.command("study")
@@ -409,7 +409,7 @@ def study(
     console.print(f"wrote the {label}study report to {out}/report.md and {out}/summary.json")
 
 
-# -- live command (issue 6) --
+# -- live command --
 
 
 @app.command("live")
@@ -476,7 +476,7 @@ def live(
         )
 
 
-# -- replay and calibrate commands (issue 7) --
+# -- replay and calibrate commands --
 
 
 @app.command("replay")
@@ -611,7 +611,7 @@ def calibrate(
     console.print(f"wrote profile {out} (vaxis live/replay --profile {out})")
 
 
-# -- demo command (issue 8) --
+# -- demo command --
 
 
 @app.command("demo")
