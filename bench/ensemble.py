@@ -13,13 +13,14 @@ corpus) over ``--seeds`` seeds. Reported per corpus: test balanced accuracy, kap
 weighted F1 of the best single member, the naive average, and the shipped combination and
 every other one, mean +- sd over seeds, and the paired Wilcoxon test over test subjects of
 the seed-averaged per-subject figures. Then the ``mixed`` bundle is replayed with
-``replay --fast`` on subjects the corpus never held, written as FACED subject files.
+``replay --fast`` on subjects the corpus never held (as many as the test subjects by
+default), written as FACED subject files.
 
 Targets: mixed: ensemble >= best member + 0.05 (mean over seeds), Wilcoxon p < 0.05;
 power: ensemble >= best member - 0.01; replay on unseen mixed subjects >= 0.9x the offline
 test figure of the same bundle.
 
-Usage: ``python bench/ensemble.py [--subjects 48] [--seconds 30] [--seeds 3] [--unseen 3]
+Usage: ``python bench/ensemble.py [--subjects 48] [--seconds 30] [--seeds 3] [--unseen 9]
 [--workdir DIR] [--n-jobs 1]``
 """
 
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=48)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--unseen", type=int, default=3)
+    parser.add_argument("--unseen", type=int, default=9)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "vaxis-bench-ensemble")  # fmt: skip

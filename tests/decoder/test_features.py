@@ -11,6 +11,7 @@ from vaxis.decoder.features import (
     band_matrix,
     band_power,
     differential_entropy,
+    envelope_variability,
     extract,
     log_psd,
 )
@@ -107,3 +108,27 @@ def test_integer_input_is_computed_in_float64():
 def test_silent_window_gives_finite_features():
     out = extract(np.zeros((2, 250), dtype=np.float32), SFREQ)
     assert np.isfinite(out).all()
+
+
+def test_envelope_variability_reads_a_step_in_amplitude_at_unchanged_spectrum():
+    t = np.arange(int(4 * SFREQ)) / SFREQ  # 4 s: eight 0.5-s sub-windows
+    alpha = np.sin(2 * np.pi * 10.0 * t)  # on a bin of every 0.5-s sub-window
+    steady = envelope_variability(alpha[None], SFREQ)[0]
+    stepped = envelope_variability((alpha * np.where(t < 2.0, 1.0, 2.0))[None], SFREQ)[0]
+    alpha_band = list(BANDS).index("alpha")
+    np.testing.assert_allclose(steady[alpha_band], 0.0, atol=1e-6)
+    # four sub-windows at power P, four at 4P: the log powers' standard deviation is log(4)/2
+    np.testing.assert_allclose(stepped[alpha_band], np.log(4.0) / 2, rtol=1e-6)
+
+
+def test_envelope_variability_keeps_leading_axes_and_the_latest_samples():
+    x = white_noise(1.0, (3, 2, int(2.3 * SFREQ)), seed=4)
+    out = envelope_variability(x, SFREQ)
+    assert out.shape == (3, 2, len(BANDS))
+    # 2.3 s hold four 0.5-s sub-windows: the oldest 0.3 s are left out
+    np.testing.assert_allclose(out, envelope_variability(x[..., -int(2 * SFREQ) :], SFREQ))
+
+
+def test_envelope_variability_needs_two_sub_windows():
+    with pytest.raises(ValueError, match="fewer than two"):
+        envelope_variability(np.zeros((1, 2, int(0.9 * SFREQ))), SFREQ)

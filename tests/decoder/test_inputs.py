@@ -5,7 +5,7 @@ from vaxis.decoder.covariance import TangentSpaceMap, band_covariances
 from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
 from vaxis.decoder.preprocessing import preprocess
 
-KINDS = ("features", "raw", "covariance")
+KINDS = ("features", "raw", "covariance", "envelope")
 
 
 def _windows(n=30, seed=0):
@@ -26,7 +26,7 @@ def _inputs(n=30, seed=0):
 def test_window_inputs_shapes_and_only_the_kinds_asked():
     inputs = _inputs(5)
     assert inputs["features"].shape == (5, 4, 5) and inputs["raw"].shape == (5, 4, 250)
-    assert inputs["covariance"].shape == (5, 5, 10)
+    assert inputs["covariance"].shape == (5, 5, 10) and inputs["envelope"].shape == (5, 4, 5)
     assert all(v.dtype == np.float32 for v in inputs.values())
     assert set(window_inputs(_windows(5), 250.0, ("raw",))) == {"raw"}
 
@@ -44,7 +44,7 @@ def test_subject_stats_roundtrip_and_normalise():
     again = InputStats.from_dict(stats.to_dict())
     assert again.kinds == KINDS
     out = again.normalise(inputs)
-    for kind in ("features", "covariance"):
+    for kind in ("features", "covariance", "envelope"):
         np.testing.assert_allclose(out[kind].mean(axis=0), 0, atol=1e-5)
         np.testing.assert_allclose(out[kind].std(axis=0), 1, atol=1e-4)
     np.testing.assert_allclose(np.sqrt((out["raw"] ** 2).mean(axis=(0, 2))), 1, atol=1e-4)
@@ -53,7 +53,8 @@ def test_subject_stats_roundtrip_and_normalise():
 def test_old_statistics_without_covariance_still_read_and_normalise_their_kinds():
     inputs = _inputs()
     old = InputStats.fit(inputs).to_dict()
-    del old["covariance_mean"], old["covariance_std"]
+    for key in ("covariance_mean", "covariance_std", "envelope_mean", "envelope_std"):
+        del old[key]
     stats = InputStats.from_dict(old)
     assert stats.kinds == ("features", "raw") and stats.covariance_mean is None
     assert set(stats.normalise({k: inputs[k] for k in ("features", "raw")})) == {"features", "raw"}
@@ -92,7 +93,8 @@ def test_running_stats_use_prior_until_warm_then_converge():
     inputs = _inputs(200, seed=3)
     valid = np.ones(200, dtype=bool)
     shifted = {"features": inputs["features"] + 1.0, "raw": inputs["raw"] * 2.0,
-               "covariance": inputs["covariance"] * 1.5 - 0.5}  # fmt: skip
+               "covariance": inputs["covariance"] * 1.5 - 0.5,
+               "envelope": inputs["envelope"] * 0.5 + 2.0}  # fmt: skip
     prior = InputStats.fit(shifted)
     out = RunningStats(prior, warmup=50).normalise(inputs, valid)
     final = InputStats.fit(inputs).normalise(inputs)

@@ -101,6 +101,14 @@ def test_graph_inputs_and_outputs_are_checked_without_a_stamp(bundle):
         (lambda m: m["features"].update(kind="spectrogram"), "features.kind"),
         (lambda m: m.update(sfreq=0), "sfreq must be positive"),
         (lambda m: m.update(classes=["a", "a"]), r"classes names \['a'\] more than once"),
+        (
+            lambda m: m["inputs"][0].update(kind="envelope"),
+            "normalisation.prior.envelope_mean is missing",
+        ),
+        (
+            lambda m: (m["inputs"][0].update(kind="envelope"), m["window"].update(samples=200)),
+            "fewer than two envelope sub-windows",
+        ),
     ],
 )
 def test_every_field_is_validated_at_load(bundle, change, message):

@@ -73,7 +73,7 @@ def test_every_subject_is_z_scored_with_its_own_statistics(windows, tangent, spl
         own = inputs[windows.subjects == subject]
         np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-4)
         np.testing.assert_allclose(own.std(axis=0), 1.0, atol=1e-3)
-        assert tangent.stats[subject].kinds == ("features", "raw", "covariance")
+        assert tangent.stats[subject].kinds == ("features", "raw", "covariance", "envelope")
         np.testing.assert_array_equal(
             tangent.stats[subject].feature_mean, windows.stats[subject].feature_mean
         )

@@ -35,9 +35,9 @@ def test_bundle_loads_and_validates(tiny_bundle):
     assert meta["features"]["kind"] == "de"
     assert meta["features"]["bands"] == {k: list(v) for k, v in bundle.bands.items()}
     kinds = [spec.kind for spec in bundle.inputs]
-    assert set(kinds) <= {"features", "covariance", "raw"}
+    assert set(kinds) <= {"features", "envelope", "covariance", "raw"}
     members = meta["onnx"]["members"]
-    for kind in ("raw", "covariance"):
+    for kind in ("raw", "covariance", "envelope"):
         assert (kind in kinds) == any(m["kind"] == kind for m in members)
     assert ("covariance" in kinds) == ("covariance" in meta["features"])
     combination = meta["onnx"]["combination"]
@@ -102,6 +102,33 @@ def test_live_decoder_reproduces_training_predictions(tiny_training):
     expected = torch_outputs(tiny_training["graph"], inputs)
     np.testing.assert_allclose(decoded.probs[0], expected["probs"][0], atol=1e-4)
     np.testing.assert_allclose(decoded.valence[0], expected["valence"][0], atol=1e-4)
+
+
+def test_an_envelope_member_decodes_live_as_it_trained(tiny_training, tmp_path):
+    """A bundle whose only member reads envelope variability: the graph reads it, and the
+    live Decoder computes it from microvolt windows as training did."""
+    from vaxis.offline.splits import faced_split
+    from vaxis.offline.train.normalise import split_inputs, subject_inputs
+
+    config = TrainConfig.quick(archs=("envelope",), pool=1, members=1)
+    result = train_bundle(tiny_training["corpus"], tiny_training["axis"], tmp_path / "bundle",
+                          config, progress=False)  # fmt: skip
+    bundle = load_bundle(result["bundle"])
+    assert "envelope" in bundle.kinds
+    assert InputStats.from_dict(bundle.normalisation["prior"]).envelope_mean.shape == (30, 5)
+    corpus = open_corpus(tiny_training["corpus"])
+    windows = load_windows(corpus, covariance=False)
+    split = split_inputs(windows, {"features", "envelope"},
+                         faced_split(corpus.subject_ids).train, "subject")  # fmt: skip
+    subject_id = result["metrics"]["folds"][0]["test"][0]
+    inputs = subject_inputs(corpus, windows, subject_id, split, kinds=bundle.kinds)
+    subject = next(s for s in corpus if s.subject_id == subject_id)
+    picks = [corpus.channels.index(c) for c in bundle.channels]
+    clip = subject.load()[0, picks, : bundle.window_samples]
+    decoded = Decoder(bundle, stats=split.stats[subject_id]).decode(clip[None])
+    expected = torch_outputs(result["graph"], inputs)
+    np.testing.assert_allclose(decoded.probs[0], expected["probs"][0], atol=1e-4)
+    assert result["parity_max_abs"] < 1e-4
 
 
 def test_bundle_decodes_without_torch(tiny_bundle):

@@ -42,7 +42,9 @@ class InputSpec:
     features), ``"raw"`` (shape ``(batch, n_channels, n_times)``: the preprocessed window
     divided by each channel's standard deviation) or ``"covariance"`` (shape
     ``(batch, n_covariance_bands, n_channels * (n_channels + 1) / 2)``: normalised tangent
-    vectors of the band covariances, defined by ``features.covariance``).
+    vectors of the band covariances, defined by ``features.covariance``) or ``"envelope"``
+    (shape ``(batch, n_channels, n_bands)``: normalised envelope variability in the bands
+    of ``features.bands``).
     """
 
     name: str

@@ -107,6 +107,57 @@ def log_psd(
     return np.log(np.maximum(power / widths, np.finfo(power.dtype).tiny))
 
 
+#: Length of the sub-windows whose band power :func:`envelope_variability` compares.
+SUB_WINDOW_S = 0.5
+
+
+def sub_window_samples(sfreq: float) -> int:
+    """Samples per sub-window of :func:`envelope_variability` at ``sfreq``."""
+    return max(1, int(round(SUB_WINDOW_S * sfreq)))
+
+
+def envelope_variability(
+    x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """How much each band's amplitude envelope moves inside a window.
+
+    The window is cut into consecutive sub-windows of :data:`SUB_WINDOW_S` (the most
+    recent samples kept when it does not divide evenly); the result is the standard
+    deviation, over sub-windows, of the log band power of each. Slow amplitude modulation
+    changes it at unchanged mean band power, which DE and covariances average away.
+
+    Parameters
+    ----------
+    x : array, shape (..., n_times)
+        Preprocessed windows; leading axes are kept.
+    sfreq : float
+        Sampling rate in Hz.
+    bands : mapping
+        Band name to ``(low, high)`` in Hz; each must hold a bin of a sub-window's FFT.
+
+    Returns
+    -------
+    variability : array, shape (..., n_bands)
+
+    Raises
+    ------
+    ValueError
+        If the window holds fewer than two sub-windows, or a band no FFT bin of one.
+    """
+    x = np.asarray(x)
+    sub = sub_window_samples(sfreq)
+    n_sub = x.shape[-1] // sub
+    if n_sub < 2:
+        raise ValueError(
+            f"a window of {x.shape[-1]} samples at {sfreq:g} Hz holds fewer than two "
+            f"{SUB_WINDOW_S:g}-s sub-windows"
+        )
+    pieces = x[..., x.shape[-1] - n_sub * sub :].reshape(*x.shape[:-1], n_sub, sub)
+    power = band_power(pieces, sfreq, bands)
+    log_power = np.log(np.maximum(power, np.finfo(power.dtype).tiny))
+    return log_power.std(axis=-2)
+
+
 _KIND_FUNCS = {"de": differential_entropy, "psd": log_psd}
 
 

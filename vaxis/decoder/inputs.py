@@ -13,6 +13,9 @@ Inputs come by kind:
     The preprocessed window, divided by each channel's root mean square.
 ``"covariance"``
     Band-covariance tangent vectors (:mod:`vaxis.decoder.covariance`), z-scored.
+``"envelope"``
+    Envelope variability per channel and band
+    (:func:`~vaxis.decoder.features.envelope_variability`), z-scored.
 """
 
 from __future__ import annotations
@@ -23,18 +26,19 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from vaxis.decoder.covariance import TangentSpaceMap
-from vaxis.decoder.features import BANDS, extract
+from vaxis.decoder.features import BANDS, envelope_variability, extract
 from vaxis.decoder.preprocessing import preprocess
 
 EPS = 1e-6
 
 #: The kinds of input a graph can read.
-INPUT_KINDS = ("features", "raw", "covariance")
+INPUT_KINDS = ("features", "raw", "covariance", "envelope")
 
 #: Z-scored kinds and the names of their mean and standard deviation.
-_ZSCORED = {
+ZSCORED = {
     "features": ("feature_mean", "feature_std"),
     "covariance": ("covariance_mean", "covariance_std"),
+    "envelope": ("envelope_mean", "envelope_std"),
 }
 
 
@@ -63,15 +67,16 @@ def window_inputs(
     feature_kind : str
         ``"de"`` or ``"psd"`` for the ``"features"`` kind.
     bands : mapping
-        Bands of the ``"features"`` kind.
+        Bands of the ``"features"`` and ``"envelope"`` kinds.
     tangent : TangentSpaceMap, optional
         Reference, shrinkage and bands of the ``"covariance"`` kind; required for it.
 
     Returns
     -------
     inputs : dict of str to float32 array
-        ``"features"`` (n_windows, n_channels, n_bands), ``"raw"`` (n_windows, n_channels,
-        n_times), ``"covariance"`` (n_windows, n_covariance_bands, n_pairs), as asked.
+        ``"features"`` and ``"envelope"`` (n_windows, n_channels, n_bands), ``"raw"``
+        (n_windows, n_channels, n_times), ``"covariance"`` (n_windows, n_covariance_bands,
+        n_pairs), as asked.
     """
     unknown = set(kinds) - set(INPUT_KINDS)
     if unknown:
@@ -86,6 +91,8 @@ def window_inputs(
         out["raw"] = raw
     if "covariance" in kinds:
         out["covariance"] = tangent.transform(raw, sfreq).astype(np.float32)
+    if "envelope" in kinds:
+        out["envelope"] = envelope_variability(raw, sfreq, bands).astype(np.float32)
     return out
 
 
@@ -107,6 +114,7 @@ class InputStats:
     raw_std : array, shape (n_channels,)
         Root mean square of each preprocessed channel.
     covariance_mean, covariance_std : array, shape (n_covariance_bands, n_pairs)
+    envelope_mean, envelope_std : array, shape (n_channels, n_bands)
     """
 
     feature_mean: np.ndarray | None = None
@@ -114,12 +122,14 @@ class InputStats:
     raw_std: np.ndarray | None = None
     covariance_mean: np.ndarray | None = None
     covariance_std: np.ndarray | None = None
+    envelope_mean: np.ndarray | None = None
+    envelope_std: np.ndarray | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
         """The input kinds these statistics can normalise."""
         held = {"raw": self.raw_std is not None}
-        held.update({k: getattr(self, names[0]) is not None for k, names in _ZSCORED.items()})
+        held.update({k: getattr(self, names[0]) is not None for k, names in ZSCORED.items()})
         return tuple(k for k in INPUT_KINDS if held[k])
 
     @classmethod
@@ -131,7 +141,7 @@ class InputStats:
             if kind == "raw":
                 values["raw_std"] = np.sqrt(_raw_mean_square(x).mean(axis=0))
             else:
-                mean, std = _ZSCORED[kind]
+                mean, std = ZSCORED[kind]
                 x = np.asarray(x, dtype=np.float64)
                 values[mean], values[std] = x.mean(axis=0), x.std(axis=0)
         return cls(**values)
@@ -165,7 +175,7 @@ class InputStats:
         return cls(**{k: np.asarray(data[k], dtype=np.float64) for k in cls._keys() if k in data})
 
     def normalise(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Inputs by kind: z-scored features and covariance, raw divided by channel RMS."""
+        """Inputs by kind: raw divided by channel RMS, the other kinds z-scored."""
         missing = set(inputs) - set(self.kinds)
         if missing:
             raise ValueError(f"no statistics for input kinds {sorted(missing)}")
@@ -174,7 +184,7 @@ class InputStats:
             if kind == "raw":
                 out[kind] = x / np.maximum(self.raw_std, EPS)[:, None]
             else:
-                mean, std = (getattr(self, name) for name in _ZSCORED[kind])
+                mean, std = (getattr(self, name) for name in ZSCORED[kind])
                 out[kind] = (x - mean) / np.maximum(std, EPS)
         return out
 
@@ -252,7 +262,7 @@ class RunningStats:
             else:
                 mean = running[0] / per_window
                 std = np.sqrt(np.maximum(running[1] / per_window - mean**2, 0.0))
-                prior_mean, prior_std = (getattr(self.prior, k) for k in _ZSCORED[kind])
+                prior_mean, prior_std = (getattr(self.prior, k) for k in ZSCORED[kind])
                 out[kind] = (np.where(w, mean, prior_mean),
                              np.maximum(np.where(w, std, prior_std), EPS))  # fmt: skip
         self.count_ = int(counts[-1])

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.decoder.features import FEATURE_KINDS, band_matrix
+from vaxis.decoder.features import FEATURE_KINDS, band_matrix, sub_window_samples
 from vaxis.decoder.inputs import InputStats
 from vaxis.decoder.onnx_graph import FLOAT, OnnxFormatError, read_signature, write_metadata
 from vaxis.errors import BundleError
@@ -279,7 +279,8 @@ def check_fields(meta: Mapping, where: str) -> None:
     except ValueError as err:
         _fail(where, "features.bands", f"cannot be computed on the bundle's windows: {err}")
     for spec in meta["inputs"]:
-        third = {"features": len(bands), "raw": samples["window"]}.get(spec.get("kind"))
+        third = {"features": len(bands), "envelope": len(bands),
+                 "raw": samples["window"]}.get(spec.get("kind"))  # fmt: skip
         shape = spec["shape"]
         if third is not None and len(shape) == 3 and shape[2] not in (None, third):
             _fail(where, f"inputs[{spec['name']!r}].shape", f"{shape}: axis 2 must be {third}")
@@ -294,6 +295,9 @@ def check_fields(meta: Mapping, where: str) -> None:
     expected = {}
     if "features" in kinds:
         expected["feature_mean"] = expected["feature_std"] = (len(channels), len(bands))
+    if "envelope" in kinds:
+        _check_envelope(samples["window"], sfreq, bands, where)
+        expected["envelope_mean"] = expected["envelope_std"] = (len(channels), len(bands))
     if "raw" in kinds:
         expected["raw_std"] = (len(channels),)
     for key, shape in expected.items():
@@ -302,13 +306,26 @@ def check_fields(meta: Mapping, where: str) -> None:
             _fail(where, f"normalisation.prior.{key}", "is missing")
         if value.shape != shape:
             _fail(where, f"normalisation.prior.{key}", f"has shape {value.shape}, not {shape}")
-        if not np.isfinite(value).all() or (key != "feature_mean" and (value < 0).any()):
+        spread = not key.endswith("_mean")
+        if not np.isfinite(value).all() or (spread and (value < 0).any()):
             _fail(where, f"normalisation.prior.{key}", "must be finite (and spreads >= 0)")
     valence = _dict(meta, "valence", where)
     positions = _dict(valence, "positions", where, "valence.positions")
     for cls, value in positions.items():
         _number(value, f"valence.positions.{cls}", where)
     _dict(meta, "provenance", where)
+
+
+def _check_envelope(window: int, sfreq: float, bands: dict, where: str) -> None:
+    """The envelope input needs two sub-windows per window, each with a bin in every band."""
+    sub = sub_window_samples(sfreq)
+    if window // sub < 2:
+        _fail(where, "window.samples", f"{window} holds fewer than two envelope sub-windows "
+              f"of {sub} samples")  # fmt: skip
+    try:
+        band_matrix(sub, sfreq, {k: tuple(v) for k, v in bands.items()})
+    except ValueError as err:
+        _fail(where, "features.bands", f"cannot be computed on envelope sub-windows: {err}")
 
 
 def rehearse(decoder, n_channels: int, n_times: int) -> None:

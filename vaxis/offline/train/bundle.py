@@ -20,7 +20,7 @@ from vaxis.offline.train.normalise import WARMUP, subject_inputs
 from vaxis.offline.train.resample import FIRDecimate
 
 #: Order of the graph's inputs by kind.
-INPUT_ORDER = ("features", "covariance", "raw")
+INPUT_ORDER = ("features", "envelope", "covariance", "raw")
 _PROVENANCE_KEYS = ("format", "source", "generator", "seed", "seconds", "vaxis_version")
 
 

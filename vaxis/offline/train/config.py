@@ -13,7 +13,7 @@ SPLITS = ("faced", "kfold", "session-trials")
 COMBINE = METHODS
 #: The default pool: every input kind, and the raw member that trains in minutes on a CPU
 #: (EEGNet, Deep4Net and CBraMod are in the zoo, for --archs or a GPU).
-DEFAULT_ARCHS = ("logistic", "mlp", "graph", "tangent", "shallow")
+DEFAULT_ARCHS = ("logistic", "mlp", "graph", "tangent", "envelope", "shallow")
 
 
 @dataclass
@@ -95,7 +95,7 @@ class TrainConfig:
     split: str = "faced"
     folds: int = 5
     archs: tuple[str, ...] = DEFAULT_ARCHS
-    pool: int = 10
+    pool: int = 12
     members: int = 5
     min_members: int = 1
     combine: str = "stacking"
@@ -126,7 +126,7 @@ class TrainConfig:
     @classmethod
     def quick(cls, **overrides) -> TrainConfig:
         """A small pool and few epochs: seconds on a tiny corpus, minutes on FACED."""
-        return cls(**{"pool": 5, "members": 4, "epochs": 8, "patience": 3, "raw_epochs": 6,
+        return cls(**{"pool": 6, "members": 4, "epochs": 8, "patience": 3, "raw_epochs": 6,
                       **overrides})  # fmt: skip
 
     def check(self) -> TrainConfig:

@@ -22,13 +22,16 @@ import numpy as np
 
 from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS, canonical, match_channels
 from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
-from vaxis.decoder.features import BANDS
+from vaxis.decoder.features import BANDS, sub_window_samples
 from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
 from vaxis.decoder.quality import check_windows
 from vaxis.decoder.windows import cut, seconds_to_samples
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.resample import decimate_fir
+
+#: The input kinds a :class:`WindowSet` holds (covariance tangent vectors depend on a split).
+WINDOW_KINDS = ("features", "envelope", "raw")
 
 
 @dataclass
@@ -54,7 +57,7 @@ class WindowSet:
         :func:`stream_windows`).
     subjects : str array, shape (n_windows,)
     stats : dict of str to InputStats
-        Statistics of all of each subject's windows (features and raw).
+        Statistics of all of each subject's windows (of every kind it holds but covariance).
     channels : list of str
     sfreq : float
         Rate of the full-rate windows (the bundle's).
@@ -68,6 +71,9 @@ class WindowSet:
         Each window's band covariances, shrunk by ``shrinkage``; None when not computed.
     shrinkage : float
         Shrinkage of the covariances toward the scaled identity.
+    envelope : float32 array, shape (n_windows, n_channels, n_bands), or None
+        Each window's envelope variability
+        (:func:`~vaxis.decoder.features.envelope_variability`); None when not computed.
     resample : float or None
         The rate trials were resampled to before cutting (``sfreq`` is then that rate).
     session_parts : bool
@@ -89,6 +95,7 @@ class WindowSet:
     bands: dict[str, tuple[float, float]] | None = None
     covariances: np.ndarray | None = None
     shrinkage: float = DEFAULT_SHRINKAGE
+    envelope: np.ndarray | None = None
     resample: float | None = None
     session_parts: bool = False
 
@@ -97,13 +104,16 @@ class WindowSet:
         return np.isin(self.subjects, subject_ids) & (self.y >= 0)
 
     def inputs(self, kind: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """The un-normalised ``"features"`` or ``"raw"`` inputs, optionally of masked windows."""
-        if kind not in ("features", "raw"):
+        """The un-normalised ``"features"``, ``"envelope"`` or ``"raw"`` inputs, optionally
+        of masked windows."""
+        if kind not in WINDOW_KINDS:
             raise ValueError(
-                f"a WindowSet holds the features and raw inputs, not {kind!r}; covariance "
+                f"a WindowSet holds the {WINDOW_KINDS} inputs, not {kind!r}; covariance "
                 "inputs depend on a split: fit_tangent(windows, train_ids)"
             )
-        data = self.features if kind == "features" else self.raw
+        data = getattr(self, kind)
+        if data is None:
+            raise ValueError(f"this WindowSet was loaded without {kind!r} inputs")
         return data if mask is None else data[mask]
 
 
@@ -203,10 +213,12 @@ def load_windows(
     hop = seconds_to_samples(hop_s, sfreq)
     bands = corpus.bands or BANDS
     parts: dict[str, list[np.ndarray]] = {
-        "features": [], "raw": [], "y": [], "subjects": [], "covariances": [],
+        "features": [], "envelope": [], "raw": [], "y": [], "subjects": [], "covariances": [],
         "raw_mean_square": [], "valid": [],
     }  # fmt: skip
     stats: dict[str, InputStats] = {}
+    # Envelope variability needs two sub-windows; shorter windows go without it.
+    kinds = WINDOW_KINDS if window >= 2 * sub_window_samples(sfreq) else ("features", "raw")
     for rec_id, trials, labels in recordings(corpus, session_parts):
         trials = [resample_trial(t[picks], corpus.sfreq, resample) for t in trials]
         flat, trial_of = stream_windows(trials, window, hop)
@@ -216,7 +228,7 @@ def load_windows(
                 f"subject {rec_id}: trials of at most {longest:g} s are shorter "
                 f"than one {window_s:g} s window"
             )
-        inputs = window_inputs(flat, sfreq, ("features", "raw"), bands=bands)
+        inputs = window_inputs(flat, sfreq, kinds, bands=bands)
         stats[rec_id] = InputStats.fit(inputs)
         if covariance:
             covs = band_covariances(inputs["raw"], sfreq, bands, shrinkage)
@@ -224,6 +236,8 @@ def load_windows(
         parts["valid"].append(check_windows(flat, kept)[0])
         parts["raw_mean_square"].append(RunningStats.moments("raw", inputs["raw"])[0])
         parts["features"].append(inputs["features"].astype(np.float32))
+        if "envelope" in inputs:
+            parts["envelope"].append(inputs["envelope"].astype(np.float32))
         parts["raw"].append(decimate_fir(inputs["raw"], decimate).astype(np.float32))
         parts["y"].append(np.where(trial_of >= 0, labels[np.maximum(trial_of, 0)], -1))
         parts["subjects"].append(np.full(len(flat), rec_id))
@@ -231,6 +245,7 @@ def load_windows(
             on_subject(rec_id)
     return WindowSet(
         features=_concatenate(parts["features"]),
+        envelope=_concatenate(parts["envelope"]) if parts["envelope"] else None,
         raw=_concatenate(parts["raw"]),
         raw_mean_square=np.concatenate(parts["raw_mean_square"]),
         valid=np.concatenate(parts["valid"]),

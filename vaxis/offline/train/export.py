@@ -23,7 +23,7 @@ class EnsembleGraph(nn.Module):
     ----------
     members : list of (nn.Module, str)
         Each member the combination reads, and its input kind (``"features"``,
-        ``"covariance"`` or ``"raw"``).
+        ``"envelope"``, ``"covariance"`` or ``"raw"``).
     input_kinds : list of str
         The graph's inputs, in order (the bundle's ``inputs``).
     combination : Combination

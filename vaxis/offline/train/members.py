@@ -30,7 +30,8 @@ class MemberContext:
     Attributes
     ----------
     inputs : dict of str to array
-        Normalised inputs of every window by kind (``features``, ``covariance``, ``raw``).
+        Normalised inputs of every window by kind (``features``, ``envelope``,
+        ``covariance``, ``raw``).
     y : int array, shape (n_windows,)
     subjects : str array, shape (n_windows,)
     index : dict of str to int array

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vaxis.decoder.inputs import EPS, InputStats, RunningStats, window_inputs
+from vaxis.decoder.inputs import EPS, ZSCORED, InputStats, RunningStats, window_inputs
 from vaxis.errors import DataError
 from vaxis.offline.corpus.base import Corpus
-from vaxis.offline.train.data import WindowSet, subject_windows
+from vaxis.offline.train.data import WINDOW_KINDS, WindowSet, subject_windows
 
 NORMALISATIONS = ("causal", "subject", "population")
 #: Valid windows of running statistics before they replace the population prior, live.
@@ -68,10 +68,7 @@ def _moments(kind: str, unnormalised: dict[str, np.ndarray], windows: WindowSet,
 def _location_scale(stats: InputStats, kind: str) -> tuple[np.ndarray | float, np.ndarray]:
     if kind == "raw":
         return 0.0, np.maximum(stats.raw_std, EPS)
-    mean, std = {
-        "features": (stats.feature_mean, stats.feature_std),
-        "covariance": (stats.covariance_mean, stats.covariance_std),
-    }[kind]
+    mean, std = (getattr(stats, name) for name in ZSCORED[kind])
     return mean, np.maximum(std, EPS)
 
 
@@ -86,7 +83,7 @@ def split_inputs(
 ) -> SplitInputs:
     """Every window's inputs of ``kinds``, normalised as ``normalisation`` says.
 
-    Band features and raw windows come from ``windows``; the covariance input's tangent
+    Band features, envelopes and raw windows come from ``windows``; the covariance input's tangent
     space is taken at a reference fitted on ``train_ids`` only, as is the prior.
 
     Parameters
@@ -98,7 +95,7 @@ def split_inputs(
     """
     if normalisation not in NORMALISATIONS:
         raise DataError(f"unknown normalisation {normalisation!r}; expected {NORMALISATIONS}")
-    unnormalised = {kind: windows.inputs(kind) for kind in kinds & {"features", "raw"}}
+    unnormalised = {kind: windows.inputs(kind) for kind in kinds & set(WINDOW_KINDS)}
     stats, tangent = windows.stats, None
     if "covariance" in kinds:
         from vaxis.offline.train.covariance import fit_tangent
@@ -133,12 +130,15 @@ def split_inputs(
 
 
 def subject_inputs(
-    corpus: Corpus, windows: WindowSet, subject_id: str, split: SplitInputs
+    corpus: Corpus, windows: WindowSet, subject_id: str, split: SplitInputs, kinds=None
 ) -> dict[str, np.ndarray]:
     """Full-rate inputs of one subject's windows as the bundle's graph reads them, computed
     by the live decoder's own code and normalised with the subject's statistics (raw
-    windows at the bundle's rate: the graph decimates them itself)."""
-    kinds = ("features", "raw") + (("covariance",) if split.tangent is not None else ())
+    windows at the bundle's rate: the graph decimates them itself), of ``kinds`` (default:
+    every kind the split holds)."""
+    if kinds is None:
+        kinds = [k for k in WINDOW_KINDS if k in windows.stats[subject_id].kinds]
+        kinds += ["covariance"] if split.tangent is not None else []
     tangent_map = split.tangent.tangent_map if split.tangent is not None else None
     inputs = window_inputs(subject_windows(corpus, windows, subject_id), windows.sfreq, kinds,
                            bands=windows.bands, tangent=tangent_map)  # fmt: skip

@@ -14,7 +14,7 @@ from vaxis.offline.train.models import ZOO
 
 #: Adam learning rate per architecture (the linear model tolerates, and needs, a larger one).
 LEARNING_RATES = {
-    "logistic": 1e-2, "mlp": 1e-3, "graph": 2e-3, "tangent": 1e-3,
+    "logistic": 1e-2, "mlp": 1e-3, "graph": 2e-3, "tangent": 1e-3, "envelope": 1e-3,
     "shallow": 1e-3, "eegnet": 1e-2, "deep4": 1e-2, "cbramod": 1e-3,
 }  # fmt: skip
 
@@ -81,7 +81,8 @@ def build_member(
     ----------
     input_shape : tuple of int
         One window's input without the batch axis: ``(n_chans, n_bands)`` for band
-        features, ``(n_bands, n_pairs)`` for covariance, ``(n_chans, n_times)`` for raw.
+        features and envelopes, ``(n_bands, n_pairs)`` for covariance, ``(n_chans,
+        n_times)`` for raw.
     raw_sfreq : float
         Rate of the raw members' (decimated) input.
     init : str, optional

@@ -1,7 +1,8 @@
 """The model zoo: plain ``nn.Module`` classifiers, one per file (braindecode style).
 
 Band-feature models take ``(n_chans, n_bands, n_outputs)`` and read normalised DE
-features ``(batch, n_chans, n_bands)``; raw models take ``(n_chans, n_times, n_outputs)``
+features ``(batch, n_chans, n_bands)`` (the ``envelope`` member reads envelope variability
+of the same shape with the MLP); raw models take ``(n_chans, n_times, n_outputs)``
 and read normalised raw windows ``(batch, n_chans, n_times)``. Every model's read-out is
 its last registered ``nn.Linear`` (the study reads the penultimate representation there).
 """
@@ -25,6 +26,7 @@ ZOO: dict[str, tuple[type, str]] = {
     "deep4": (DeepConvNet, "raw"),
     "cbramod": (CBraMod, "raw"),
     "tangent": (TangentMLP, "covariance"),
+    "envelope": (MLPDE, "envelope"),
 }
 
 __all__ = [
