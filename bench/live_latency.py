@@ -2,8 +2,8 @@
 
 A pylsl outlet (32 channels, 250 Hz) pushes chunks of 10 samples in real time; ``vaxis live``
 runs as its own process with a SYNTHETIC bundle of the default pool with every member kept
-(``vaxis train --quick --pool 10``: band-feature, covariance and ShallowNet members; or
-``--bundle DIR``) at hop 0.25 s and publishes over ZeroMQ; a subscriber here stamps
+(``vaxis train --quick --pool 12``: band-feature, envelope, covariance and ShallowNet
+members; or ``--bundle DIR``) at hop 0.25 s and publishes over ZeroMQ; a subscriber here stamps
 each prediction on arrival with the LSL clock. Latency = arrival time minus the push time of
 the chunk holding the window's last sample (pylsl back-dates the earlier samples of a
 chunk, so a sample's own timestamp can be up to a chunk older than its arrival). The live
@@ -55,7 +55,7 @@ def _bundle(tmp: Path) -> Path:
                        pooling="mean", sentences_sha256="none")  # fmt: skip
     axis = save_axis(planted, tmp / "axis.json")
     # The default pool, every member kept: the worst case the default bundle can be.
-    config = TrainConfig.quick(pool=10, accuracy_floor=0.0)
+    config = TrainConfig.quick(pool=12, accuracy_floor=0.0)
     return train_bundle(corpus, axis, tmp / "bundle", config, progress=False)["bundle"]
 
 

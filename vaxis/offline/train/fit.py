@@ -47,7 +47,9 @@ def predict_proba(
     model.eval()
     out = []
     for start in range(0, len(X), batch_size):
-        logits = model(torch.as_tensor(X[start : start + batch_size], device=device))
+        # A copy: X may be a read-only memory map (joblib), which torch will not wrap.
+        batch = np.array(X[start : start + batch_size], dtype=np.float32)
+        logits = model(torch.from_numpy(batch).to(device))
         out.append(torch.softmax(logits, dim=1).double().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))
 
