@@ -391,22 +391,31 @@ def study(
         str | None, typer.Option(help="Run sweeps on Ray: 'local' or a cluster address.")
     ] = None,
     device: Annotated[str, typer.Option(help="Torch device for the classifiers.")] = "cpu",
-    normalisation: Annotated[
+    protocol: Annotated[
         str,
         typer.Option(
-            help="Classifier inputs of a raw corpus: causal (as live decoding), "
-            "subject (transductive), population (training prior only)."
+            help="Named evaluation preset, as vaxis train's: vaxis, faced-cbramod, "
+            "seedv-cbramod (rate, windows, channels, scaling, split)."
         ),
-    ] = "causal",
+    ] = "vaxis",
+    normalisation: Annotated[
+        str | None,
+        typer.Option(
+            help="Every analysis's inputs: causal (as live decoding), subject "
+            "(transductive), population (training prior only); default: the protocol's."
+        ),
+    ] = None,
 ) -> None:
     """Reproduce the study: mapping, rediscovery, alignment strategies, saturation."""
     from vaxis.offline.study import run_study
 
-    summary = run_study(
-        analysis, data, axis, out, quick, ray, seed, n_jobs, device, normalisation=normalisation
-    )
+    summary = run_study(analysis, data, axis, out, quick, ray, seed, n_jobs, device,
+                        normalisation=normalisation, protocol=protocol)  # fmt: skip
     label = "SYNTHETIC " if summary["data"]["synthetic"] else ""
-    console.print(f"wrote the {label}study report to {out}/report.md and {out}/summary.json")
+    n = summary["normalisation"]
+    scaling = n["name"] + (" (TRANSDUCTIVE)" if n["transductive"] else "")
+    console.print(f"protocol {summary['protocol']['name']}, {scaling} normalisation: wrote the "
+                  f"{label}study report to {out}/report.md and {out}/summary.json")  # fmt: skip
 
 
 # -- live command --

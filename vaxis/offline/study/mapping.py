@@ -1,10 +1,13 @@
 """Mapping: one linear projection of EEG features tracks the V-axis position of each clip.
 
-A ridge regression from subject-normalised band features to the V-axis position of the
-window's category is fitted on the training subjects, its penalty chosen on the
-validation subjects, and evaluated on held-out test subjects: each window is projected,
+A ridge regression from band features to the V-axis position of the window's category is
+fitted on the training subjects, its penalty chosen on the validation subjects, and
+evaluated on held-out test subjects: each window is projected,
 the projections are averaged per subject x clip, and Pearson's r between those averages
-and the clips' true positions is the figure (``mapping.r``).
+and the clips' true positions is the figure (``mapping.r``). Windows, split and
+normalisation are the protocol's (:mod:`vaxis.offline.study.data`): by default ``causal``,
+what live decoding can know; a figure under ``subject`` normalisation says it is
+transductive.
 
 The permutation null permutes the positions among the categories and refits everything,
 penalty selection included. Ridge is linear in its targets, so with targets
@@ -169,6 +172,9 @@ def run_mapping(
             "position": positions[test_labels].tolist(),
             "projection": projection.tolist(),
         },
-        "method": "ridge on subject-normalised per-window band features (DE), fitted per "
-        "window on training subjects; projections averaged per held-out subject x clip",
+        "normalisation": data.normalisation,
+        "transductive": data.transductive,
+        "method": f"ridge on per-window band features (DE; {data.window}; "
+        f"{data.normalisation} normalisation), fitted per window on training subjects; "
+        "projections averaged per held-out subject x clip",
     }

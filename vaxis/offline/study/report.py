@@ -1,6 +1,8 @@
 """The study's readable report: report.md with tables, and one PNG per analysis.
 
-Every plot title and the report's header say SYNTHETIC when the data was generated.
+Every plot title and the report's header say SYNTHETIC when the data was generated; the
+header names the protocol and the normalisation of every test figure, and a figure from
+transductive inputs (a test subject's own statistics) says TRANSDUCTIVE where it is given.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import numpy as np
 
 
 def _tag(summary: dict) -> str:
-    return "[SYNTHETIC] " if summary["data"]["synthetic"] else ""
+    synthetic = "[SYNTHETIC] " if summary["data"]["synthetic"] else ""
+    return synthetic + ("[TRANSDUCTIVE] " if summary["normalisation"]["transductive"] else "")
+
+
+def _normalisation(name: str, transductive: bool) -> str:
+    if transductive:
+        return f"`{name}` (**TRANSDUCTIVE**: a test subject's statistics of its whole recording)"
+    return f"`{name}` (no statistic of a test subject's future)"
 
 
 def _figure():
@@ -159,19 +168,28 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
     if d["synthetic"]:
         lines += ["**SYNTHETIC DATA: every figure in this report comes from a generated corpus, "
                   "not from EEG recordings.**", ""]  # fmt: skip
-    windows = f", {d['n_windows']} one-second windows" if d["n_windows"] is not None else ""
+    p, n = summary["protocol"], summary["normalisation"]
+    split, per_clip = summary["split"], p["windows_per_clip"]
+    per_clip = (f"{per_clip['min']}" if per_clip["min"] == per_clip["max"]
+                else f"{per_clip['min']}-{per_clip['max']}")  # fmt: skip
     lines += [
         f"Data: `{d['provenance']}` (corpus {d['corpus']}, {d['kind']}, {d['n_subjects']} "
-        f"subjects{windows}). Axis: `{summary['axis']['source']}` "
+        f"subjects, {d['n_windows']} labelled windows). Axis: `{summary['axis']['source']}` "
         f"(model {summary['axis']['model']}). LLM embeddings: {summary['axis']['embeddings']}. "
-        f"Split: {len(summary['split']['train'])}/{len(summary['split']['val'])}/"
-        f"{len(summary['split']['test'])} subjects. Quick: {summary['config']['quick']}.",
+        f"Quick: {summary['config']['quick']}.",
+        "",
+        f"Protocol: `{p['name']}` ({p['source']}): {p['window']}, {p['n_channels']} channels "
+        f"({p['channels']}), {per_clip} scored windows per clip; split `{split['kind']}`, "
+        f"{len(split['train'])}/{len(split['val'])}/{len(split['test'])} recordings. "
+        "Normalisation of every test "
+        f"figure: {_normalisation(n['name'], n['transductive'])}.",
         "",
     ]
     if "mapping" in summary:
         m = summary["mapping"]
+        tag = " (TRANSDUCTIVE)" if m["transductive"] else ""
         lines += ["## Mapping", "", m["method"] + ".", "",
-                  f"**r = {m['r']:.3f}** over {m['n_points']} held-out subject x clip points, "
+                  f"**r = {m['r']:.3f}**{tag} over {m['n_points']} held-out subject x clip points, "
                   f"permutation p = {m['p_value']:.3g} ({m['n_permutations']} permutations; "
                   f"null 95% = {m['null_q95']}); category Spearman = "
                   f"{m['category_spearman']:.3f}.", ""]  # fmt: skip
@@ -185,10 +203,7 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
                   "Architectures (input): "
                   + ", ".join(f"{a} ({k})" for a, k in c["architectures"].items())
                   + f". Windows: {c['windows']} ({c['n_windows']} labelled). Normalisation: "
-                  f"`{c['normalisation']}`"
-                  + (" (**transductive**: a test subject's own statistics)"
-                     if c["transductive"] else " (no statistic of a test subject's future)")
-                  + ".", ""]  # fmt: skip
+                  + _normalisation(c["normalisation"], c["transductive"]) + ".", ""]  # fmt: skip
         lines += [f"- {note}" for note in c["notes"]] + ([""] if c["notes"] else [])
     if "rediscovery" in summary:
         r = summary["rediscovery"]

@@ -12,10 +12,9 @@ import numpy as np
 
 from vaxis.errors import DataError, ModelError, VaxisError
 from vaxis.offline.corpus.base import Corpus
-from vaxis.offline.splits import faced_split
 from vaxis.offline.study.alignment import STRATEGIES
 from vaxis.offline.study.compare import alignment_tasks, summarise_alignment
-from vaxis.offline.study.data import ClassifierInputs, classifier_inputs, load_study_data
+from vaxis.offline.study.data import StudyData, load_study_data
 from vaxis.offline.study.mapping import run_mapping
 from vaxis.offline.study.models import (
     Architecture,
@@ -28,7 +27,6 @@ from vaxis.offline.study.saturation import saturation_tasks, summarise_saturatio
 from vaxis.offline.study.sweep import SweepContext, run_sweep, task_key
 from vaxis.offline.study.targets import alignment_targets, read_axis
 from vaxis.offline.study.training import FitConfig
-from vaxis.offline.train.normalise import NORMALISATIONS
 
 ANALYSES = ("mapping", "rediscovery", "alignment", "saturation")
 #: The rediscovery grid's architectures: each learns a representation, and together they
@@ -58,10 +56,12 @@ class StudyConfig:
     strategies : list of str
     saturation_strategy : str
     saturation_weight : float
-    normalisation : {"causal", "subject", "population"}
-        Of a raw corpus's classifier inputs (:mod:`vaxis.offline.train.normalise`).
-    window_s, hop_s : float
-        Classifier windows of a raw corpus.
+    protocol : str
+        The named preset (:mod:`vaxis.offline.protocols`) whose rate, windows, channels,
+        scaling and split every analysis uses, as ``vaxis train --protocol`` does.
+    normalisation : {"causal", "subject", "population"} or None
+        Of every analysis's inputs (:mod:`vaxis.offline.train.normalise`); None: the
+        protocol's (``causal`` for ``vaxis``).
     decimate : int
         Decimation of the raw classifiers' windows.
     fit : FitConfig
@@ -77,9 +77,8 @@ class StudyConfig:
     strategies: list[str]
     saturation_strategy: str
     saturation_weight: float
-    normalisation: str = "causal"
-    window_s: float = 4.0
-    hop_s: float = 2.0
+    protocol: str = "vaxis"
+    normalisation: str | None = None
     decimate: int = 2
     fit: FitConfig = field(default_factory=FitConfig)
 
@@ -160,7 +159,7 @@ def study_tasks(
 
 
 def _check_representations(
-    archs: list[str], registry: dict[str, Architecture], inputs: ClassifierInputs
+    archs: list[str], registry: dict[str, Architecture], inputs: StudyData
 ) -> None:
     """Refuse a rediscovery architecture whose read-out reads its input directly."""
     for name in archs:
@@ -214,6 +213,7 @@ def run_study(
     architectures: dict[str, Callable] | None = None,
     config: StudyConfig | None = None,
     normalisation: str | None = None,
+    protocol: str | None = None,
 ) -> dict:
     """Run ``analyses`` and write ``out/summary.json`` and ``out/report.md`` with plots.
 
@@ -245,7 +245,10 @@ def run_study(
     config : StudyConfig, optional
         Overrides the grid sizes chosen by ``quick``.
     normalisation : {"causal", "subject", "population"}, optional
-        Overrides the config's normalisation of a raw corpus's classifier inputs.
+        Overrides the config's normalisation of every analysis's inputs.
+    protocol : str, optional
+        Overrides the config's protocol (``"vaxis"``, ``"faced-cbramod"``,
+        ``"seedv-cbramod"``).
 
     Returns
     -------
@@ -258,10 +261,8 @@ def run_study(
     config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
     if normalisation is not None:
         config.normalisation = normalisation
-    if config.normalisation not in NORMALISATIONS:
-        raise DataError(
-            f"unknown normalisation {config.normalisation!r}; expected one of {NORMALISATIONS}"
-        )
+    if protocol is not None:
+        config.protocol = protocol
     axis_dict = axis if isinstance(axis, dict) else read_axis(axis)
     where = "axis" if isinstance(axis, dict) else str(axis)
     corpus = _open(data)
@@ -269,23 +270,36 @@ def run_study(
         raise DataError(f"corpus {corpus.name!r} holds no subjects")
     targets = alignment_targets(axis_dict, list(corpus.classes), where)
     trained = [a for a in names if a != "mapping"]
+    needed: set[str] = {"features"}
+    if trained:
+        registry = study_architectures(architectures)
+        kinds = {"features"} if corpus.kind == "de" else {"features", "covariance", "raw"}
+        rediscovery, alignment, notes = plan_architectures(config, registry, kinds)
+        tasks = study_tasks(trained, config, rediscovery, alignment, seed)
+        unique = unique_tasks(tasks)
+        needed = {registry[t["arch"]].kind for t in unique.values()}
     timing: dict[str, float] = {}
     start = time.perf_counter()
-    mapping_data = None
-    if "mapping" in names or corpus.kind == "de":
-        mapping_data = load_study_data(corpus)
+    study_data = load_study_data(corpus, config.protocol, config.normalisation,
+                                 needed | {"features"}, config.decimate)  # fmt: skip
     timing["features"] = time.perf_counter() - start
-    split = faced_split(corpus.subject_ids)
+    split = study_data.split
     summary = {
-        "schema": "vaxis.study/2",
+        "schema": "vaxis.study/3",
         "data": {
             "provenance": "synthetic" if corpus.synthetic else corpus.name,
             "synthetic": corpus.synthetic,
             "corpus": corpus.name,
             "kind": corpus.kind,
             "n_subjects": len(corpus),
-            "n_windows": int(mapping_data.X.shape[0]) if mapping_data is not None else None,
+            "n_windows": study_data.n_windows,
             "ground_truth": corpus.provenance.get("ground_truth"),
+        },
+        "protocol": study_data.describe(),
+        "normalisation": {
+            "name": study_data.normalisation,
+            "transductive": study_data.transductive,
+            "applies_to": "every test figure of this study (mapping and classifiers)",
         },
         "axis": {
             "source": where,
@@ -294,7 +308,12 @@ def run_study(
             "positions": dict(zip(corpus.classes, targets.positions.tolist(), strict=True)),
             "embeddings": targets.source,
         },
-        "split": {"train": split.train, "val": split.val, "test": split.test},
+        "split": {
+            "kind": study_data.protocol.split,
+            "train": split.train,
+            "val": split.val,
+            "test": split.test,
+        },
         "config": {
             "analyses": names,
             "quick": quick,
@@ -303,43 +322,32 @@ def run_study(
             "ray_address": ray_address,
             "device": device,
             **asdict(config),
+            "normalisation": study_data.normalisation,
         },
     }
     if "mapping" in names:
         start = time.perf_counter()
         summary["mapping"] = run_mapping(
-            mapping_data, targets.positions, split, config.n_permutations, seed
+            study_data, targets.positions, split, config.n_permutations, seed
         )
         timing["mapping"] = time.perf_counter() - start
 
     if trained:
-        registry = study_architectures(architectures)
-        kinds = {"features"} if corpus.kind == "de" else {"features", "covariance", "raw"}
-        rediscovery, alignment, notes = plan_architectures(config, registry, kinds)
-        tasks = study_tasks(trained, config, rediscovery, alignment, seed)
-        unique = unique_tasks(tasks)
-        needed = {registry[t["arch"]].kind for t in unique.values()}
-        start = time.perf_counter()
-        inputs = classifier_inputs(
-            corpus, needed, split.train, config.normalisation, config.window_s, config.hop_s,
-            config.decimate, mapping_data,
-        )  # fmt: skip
-        timing["classifier_inputs"] = time.perf_counter() - start
         if "rediscovery" in trained or "saturation" in trained:
-            _check_representations(rediscovery, registry, inputs)
+            _check_representations(rediscovery, registry, study_data)
         summary["classifiers"] = {
             "architectures": {a: registry[a].kind for a in dict.fromkeys(rediscovery + alignment)},
             "rediscovery_archs": rediscovery,
             "alignment_archs": alignment,
             "inputs": sorted(needed),
-            "windows": inputs.window,
-            "n_windows": inputs.n_windows,
-            "normalisation": inputs.normalisation,
-            "transductive": inputs.transductive,
-            "raw_sfreq": inputs.raw_sfreq,
+            "windows": study_data.window,
+            "n_windows": study_data.n_windows,
+            "normalisation": study_data.normalisation,
+            "transductive": study_data.transductive,
+            "raw_sfreq": study_data.raw_sfreq,
             "notes": notes,
         }
-        ctx = SweepContext(inputs, split, targets, config.fit, registry)
+        ctx = SweepContext(study_data, split, targets, config.fit, registry)
         start = time.perf_counter()
         results = dict(
             zip(unique, run_sweep(list(unique.values()), ctx, n_jobs, ray_address), strict=True)

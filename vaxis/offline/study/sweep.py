@@ -17,7 +17,7 @@ import numpy as np
 from vaxis.offline.parallel import connect_ray
 from vaxis.offline.splits import Split
 from vaxis.offline.study.alignment import AlignmentTargets, build_strategy
-from vaxis.offline.study.data import ClassifierInputs
+from vaxis.offline.study.data import StudyData
 from vaxis.offline.study.models import Architecture
 from vaxis.offline.study.training import FitConfig, embed, fit, last_linear
 
@@ -28,7 +28,7 @@ class SweepContext:
 
     Attributes
     ----------
-    data : ClassifierInputs
+    data : StudyData
         Every window's normalised inputs by kind, labels and subjects.
     split : Split
     targets : AlignmentTargets
@@ -36,7 +36,7 @@ class SweepContext:
     architectures : dict of str to Architecture
     """
 
-    data: ClassifierInputs
+    data: StudyData
     split: Split
     targets: AlignmentTargets
     config: FitConfig
