@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.offline.splits import faced_split
-from vaxis.offline.study.data import classifier_inputs, load_study_data
+from vaxis.offline.study.data import load_study_data
 from vaxis.offline.study.mapping import run_mapping
 from vaxis.offline.study.models import study_architectures
 from vaxis.offline.study.run import StudyConfig, plan_architectures, study_tasks, unique_tasks
@@ -65,7 +64,7 @@ def main() -> int:
     axis = {"positions": corpus.provenance.get("ground_truth", {}).get("valence")
             or corpus.provenance["ground_truth"]}  # fmt: skip
     targets = alignment_targets(axis, data.classes, "ground-truth axis")
-    split = faced_split(data.subject_ids)
+    split = data.split
     start = time.perf_counter()
     mapping = run_mapping(data, targets.positions, split, config.n_permutations)
     timings["mapping_s"] = time.perf_counter() - start
@@ -75,7 +74,7 @@ def main() -> int:
                    f"alignment {alignment}")  # fmt: skip
     tasks = list(unique_tasks(study_tasks(["rediscovery", "alignment", "saturation"], config,
                                           rediscovery, alignment)).values())  # fmt: skip
-    inputs = classifier_inputs(corpus, {"features"}, split.train, mapping_data=data)
+    inputs = data
     rng = np.random.default_rng(0)
     chosen = tasks if args.full else [tasks[i] for i in rng.choice(len(tasks), args.sample, False)]
     ctx = SweepContext(inputs, split, targets, config.fit, registry)
