@@ -1,11 +1,10 @@
-"""Windows on sample counts and the three normalisers."""
+"""Windows on sample counts."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vaxis.decoder.normalize import SubjectNormalizer
 from vaxis.decoder.windows import cut, n_windows, seconds_to_samples, window_starts
 
 
@@ -45,17 +44,3 @@ def test_seconds_to_samples():
     assert seconds_to_samples(0.5, 256.0) == 128
     with pytest.raises(ValueError, match="shorter than one sample"):
         seconds_to_samples(0.001, 250.0)
-
-
-def features(n: int = 500, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return rng.normal(loc=[3.0, -1.0, 10.0], scale=[0.5, 2.0, 4.0], size=(n, 3))
-
-
-def test_subject_normalizer_standardises_and_floors_constant_features():
-    x = np.column_stack([features(), np.full(500, 7.0)])
-    z = SubjectNormalizer().fit_transform(x)
-    assert z.dtype == np.float32
-    np.testing.assert_allclose(z[:, :3].mean(axis=0), 0, atol=1e-5)
-    np.testing.assert_allclose(z[:, :3].std(axis=0), 1, atol=1e-5)
-    assert np.isfinite(z).all() and np.all(z[:, 3] == 0)
