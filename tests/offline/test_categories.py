@@ -147,7 +147,7 @@ def _write(path, data):
 
 def test_sentence_files_are_checked(tmp_path):
     sentences = {"calm": "A quiet lake.", "tense": {"sentence": "A deadline.", "side": -1}}
-    with pytest.raises(DataError, match="no valence side.*--extra"):
+    with pytest.raises(DataError, match="no valence side.*load_extra"):
         load_sentences(_write(tmp_path / "a.json", sentences))
     with pytest.raises(DataError, match="both sides"):
         load_sentences(_write(tmp_path / "b.json", {"tense": sentences["tense"]}))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vaxis.decoder.channels import FACED_CHANNELS
-from vaxis.errors import DataError, UnsafePickleError
+from vaxis.errors import ConfigError, DataError, UnsafePickleError
 from vaxis.offline.corpus import detect_format, open_corpus
 from vaxis.offline.corpus.bids import clip_of, read_faced_bids
 from vaxis.offline.corpus.faced import CHANNEL_ORDERS, channel_order
@@ -105,7 +105,7 @@ def test_detect_format(tmp_path, layout, expected):
 def test_unknown_layout_and_format_are_clear_errors(tmp_path):
     with pytest.raises(DataError, match="cannot tell the corpus format"):
         detect_format(tmp_path)
-    with pytest.raises(DataError, match="unknown corpus format 'mat'"):
+    with pytest.raises(ConfigError, match="unknown corpus format 'mat'"):
         open_corpus(tmp_path, format="mat")
     with pytest.raises(DataError, match="no such file"):
         open_corpus(tmp_path / "absent")

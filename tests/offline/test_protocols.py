@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.protocols import PROTOCOLS, get_protocol
@@ -62,5 +62,5 @@ def test_presets_are_documented_and_unknown_ones_refused():
     seedv = get_protocol("seedv-cbramod")
     assert (seedv.window_s, seedv.split, seedv.sfreq) == (1.0, "session-trials", 200.0)
     assert "0.5509" in get_protocol("faced-cbramod").source
-    with pytest.raises(DataError, match="unknown protocol"):
+    with pytest.raises(ConfigError, match="unknown protocol"):
         get_protocol("deap")

@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from vaxis.errors import ModelError
+from vaxis.errors import ConfigError
 from vaxis.offline.train.resample import FIRDecimate, decimate_fir, fir_taps
 
 SFREQ = 250.0
@@ -43,9 +43,9 @@ def test_taps_are_linear_phase_low_pass():
     taps = fir_taps(2)
     assert len(taps) % 2 == 1 and np.allclose(taps, taps[::-1])
     assert taps.sum() == pytest.approx(1.0)
-    with pytest.raises(ModelError, match="positive integer"):
+    with pytest.raises(ConfigError, match="positive integer"):
         fir_taps(0)
-    with pytest.raises(ModelError, match="too short"):
+    with pytest.raises(ConfigError, match="too short"):
         decimate_fir(np.zeros((2, 40)), 2)
 
 

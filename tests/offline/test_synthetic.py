@@ -16,7 +16,7 @@ import pytest
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic import (
     PROVENANCE_FILE,
@@ -119,8 +119,8 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path):
         ("both", 1, 0, "at least 1 s"),
     ],
 )
-def test_bad_arguments_raise_data_error(tmp_path, fmt, n_subjects, seconds, match):
-    with pytest.raises(DataError, match=match):
+def test_bad_arguments_raise_config_error(tmp_path, fmt, n_subjects, seconds, match):
+    with pytest.raises(ConfigError, match=match):
         write_synthetic_faced(tmp_path, n_subjects=n_subjects, seconds=seconds, fmt=fmt)
 
 
@@ -306,12 +306,12 @@ def test_mixed_structure_without_its_families_equals_power():
     assert not np.array_equal(mixed, off)
 
 
-def test_unknown_structure_raises_data_error(tmp_path):
-    with pytest.raises(DataError, match="unknown synthetic structure 'tangled'"):
+def test_unknown_structure_raises_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown synthetic structure 'tangled'"):
         synthesize_subject(0, seconds=2, structure="tangled")
-    with pytest.raises(DataError, match="unknown synthetic structure 'tangled'"):
+    with pytest.raises(ConfigError, match="unknown synthetic structure 'tangled'"):
         write_synthetic_faced(tmp_path, n_subjects=1, seconds=2, structure="tangled")
-    with pytest.raises(DataError, match="n_groups"):
+    with pytest.raises(ConfigError, match="n_groups"):
         synthesize_subject(0, seconds=2, structure="mixed", mixed=MixedParams(n_groups=4))
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,8 @@ PROTOCOLS: dict[str, Protocol] = {
 
 
 def get_protocol(name: str) -> Protocol:
-    """The preset called ``name``; a :class:`DataError` lists the known ones."""
+    """The preset called ``name``; a :class:`ConfigError` lists the known ones."""
     try:
         return PROTOCOLS[name]
     except KeyError:
-        raise DataError(f"unknown protocol {name!r}; expected one of {list(PROTOCOLS)}") from None
+        raise ConfigError(f"unknown protocol {name!r}; expected one of {list(PROTOCOLS)}") from None

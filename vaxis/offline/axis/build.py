@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.errors import DataError, ModelError
+from vaxis.errors import ConfigError, DataError, ModelError
 from vaxis.offline.axis.file import AxisFile
 from vaxis.offline.axis.model import LanguageModel
 
@@ -163,8 +163,8 @@ def load_sentences(path: str | Path | None = None) -> Sentences:
         if side is None:
             raise DataError(
                 f"{where}: category {name!r} has no valence side; write "
-                f'{{"sentence": ..., "side": -1, 0 or 1}}, or pass the file as --extra to '
-                "place its categories on the axis"
+                f'{{"sentence": ..., "side": -1, 0 or 1}}, or read the file with '
+                "load_extra(path) to place its categories on the axis"
             )
         if side not in (-1, 0, 1) or isinstance(side, bool):
             raise DataError(f"{where}: the side of {name!r} must be -1, 0 or 1, got {side!r}")
@@ -183,7 +183,7 @@ def load_extra(path: str | Path | None = None) -> dict[str, str]:
     sided = [name for name, (_, side) in entries.items() if side is not None]
     if sided:
         raise DataError(f"{where}: placed categories take no side ({sided}); a category with "
-                        "a side defines the axis: put it in --sentences")  # fmt: skip
+                        "a side defines the axis: put it in the sentences=... file")  # fmt: skip
     return {name: sentence for name, (sentence, _) in entries.items()}
 
 
@@ -248,13 +248,13 @@ def build_axis(
     sides = np.array([sentences.sides[c] for c in names], dtype=float)
     if layer == "auto":
         if min(np.sum(sides > 0), np.sum(sides < 0)) < 2:
-            raise DataError("--layer auto needs two defining categories on each side (it "
-                            "leaves one out); give --layer N")  # fmt: skip
+            raise DataError("layer='auto' needs two defining categories on each side (it "
+                            "leaves one out); give layer=N")  # fmt: skip
         scores = [layer_score(states[i].astype(np.float64), sides) for i in range(1, len(states))]
         layer = 1 + int(np.argmax(scores))
     layer = int(layer)
     if not 0 <= layer < len(states):
-        raise ModelError(f"layer {layer} out of range: {lm.id} has layers 0-{len(states) - 1}")
+        raise ConfigError(f"layer={layer} out of range: {lm.id} has layers 0-{len(states) - 1}")
     h = states[layer].astype(np.float64)
     center = h.mean(0)
     d = _direction(h, sides)

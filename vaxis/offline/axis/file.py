@@ -65,7 +65,7 @@ class AxisFile:
             raise DataError(
                 f"{where}: no V-axis position for categories {missing} (the axis has "
                 f"{', '.join(self.positions)}); build an axis that places them with "
-                "`vaxis axis build --extra FILE` or `--sentences FILE`"
+                "build_axis(sentences=...), with load_extra(path) for placed ones"
             )
         return [float(by_name[c.lower()]) for c in classes]
 

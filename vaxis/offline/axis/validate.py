@@ -24,7 +24,7 @@ def load_lexicon(spec: str = "vader") -> tuple[list[str], np.ndarray]:
         try:
             import vaderSentiment
         except ImportError:
-            raise DataError("--lexicon vader needs vaderSentiment (the train extra)") from None
+            raise DataError("lexicon='vader' needs vaderSentiment (the train extra)") from None
         path = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
     else:
         path = Path(spec)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError, DataError
 from vaxis.offline.corpus.base import Corpus, Subject
 from vaxis.offline.corpus.bids import read_bids
 from vaxis.offline.corpus.faced import read_faced_de, read_faced_processed
@@ -52,7 +52,7 @@ def detect_format(path: str | Path) -> str:
         return "seed-v"
     raise DataError(
         f"{path}: cannot tell the corpus format (expected Processed_data/, EEG_Features/DE/, "
-        "a BIDS dataset or SEED-V .cnt files); pass --format"
+        "a BIDS dataset or SEED-V .cnt files); pass format=..."
     )
 
 
@@ -71,7 +71,7 @@ def open_corpus(
         FACED row order (``mastoids-last``, ``mastoids-after-t8`` or 32 names).
     """
     if format not in FORMATS:
-        raise DataError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown corpus format {format!r}; expected one of {', '.join(FORMATS)}")
     if format == "auto":
         format = detect_format(path)
     if not Path(path).exists():

@@ -83,7 +83,7 @@ from vaxis import __version__
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic_mixed import (
     MIXED_DEFAULTS,
@@ -213,7 +213,7 @@ class CorpusPatterns:
 
 def _check_structure(structure: str) -> None:
     if structure not in STRUCTURES:
-        raise DataError(
+        raise ConfigError(
             f"unknown synthetic structure {structure!r}; expected one of {', '.join(STRUCTURES)}"
         )
 
@@ -223,7 +223,7 @@ def default_params(structure: str = "power") -> SynthParams:
 
     Raises
     ------
-    DataError
+    ConfigError
         For an unknown ``structure``.
     """
     _check_structure(structure)
@@ -433,7 +433,7 @@ def synthesize_subject(
 
     Raises
     ------
-    DataError
+    ConfigError
         For an unknown ``structure``, bad ``mixed`` parameters or clips shorter than 1 s.
     """
     _check_structure(structure)
@@ -441,7 +441,7 @@ def synthesize_subject(
     patterns = patterns or corpus_patterns(seed, params)
     n_times = int(round(seconds * params.sfreq))
     if n_times < params.sfreq:
-        raise DataError(f"a synthetic clip needs at least 1 s, got {seconds} s")
+        raise ConfigError(f"a synthetic clip needs at least 1 s, got {seconds} s")
     if structure == "mixed":
         mixed = mixed or MixedParams()
         layout = mixed_layout(seed, mixed, _positions())
@@ -626,16 +626,16 @@ def write_synthetic_faced(
 
     Raises
     ------
-    DataError
+    ConfigError
         For an unknown ``fmt`` or ``structure``, bad ``mixed`` parameters, no subjects or
         clips shorter than a second.
     """
     if fmt not in FORMATS:
-        raise DataError(f"unknown synthetic format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown synthetic format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if n_subjects < 1:
-        raise DataError(f"a synthetic corpus needs at least one subject, got {n_subjects}")
+        raise ConfigError(f"a synthetic corpus needs at least one subject, got {n_subjects}")
     if seconds < 1:
-        raise DataError(f"synthetic clips need at least 1 s, got {seconds} s")
+        raise ConfigError(f"synthetic clips need at least 1 s, got {seconds} s")
     _check_structure(structure)
     params = params or default_params(structure)
     mixed = (mixed or MixedParams()) if structure == "mixed" else None

@@ -63,7 +63,7 @@ from scipy import fft as sp_fft
 
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.features import BANDS
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus.base import FACED_CLASSES
 
 STRUCTURES = ("power", "mixed")
@@ -188,19 +188,19 @@ class MixedLayout:
 
 
 def validate(mixed: MixedParams) -> None:
-    """Raise :class:`DataError` for parameters the generator cannot honour."""
+    """Raise :class:`ConfigError` for parameters the generator cannot honour."""
     if not 1 <= mixed.n_groups <= len(GROUP_VALENCE):
-        raise DataError(f"n_groups must be 1 to {len(GROUP_VALENCE)}, got {mixed.n_groups}")
+        raise ConfigError(f"n_groups must be 1 to {len(GROUP_VALENCE)}, got {mixed.n_groups}")
     if not 0.0 <= mixed.coupling < 1.0:
-        raise DataError(f"coupling must be in [0, 1), got {mixed.coupling}")
+        raise ConfigError(f"coupling must be in [0, 1), got {mixed.coupling}")
     low, high = mixed.coupling_size
     if not 2 <= low <= high <= len(FACED_CHANNELS):
-        raise DataError(f"coupling_size must be 2 <= low <= high <= 32, got {low, high}")
+        raise ConfigError(f"coupling_size must be 2 <= low <= high <= 32, got {low, high}")
     if not 0.0 <= mixed.depth <= 1.0:
-        raise DataError(f"depth must be in [0, 1], got {mixed.depth}")
+        raise ConfigError(f"depth must be in [0, 1], got {mixed.depth}")
     for name in ("coupling_distractors", "dynamics_distractors"):
         if not 0 <= getattr(mixed, name) < len(FACED_CLASSES):
-            raise DataError(f"{name} must be 0 to {len(FACED_CLASSES) - 1}")
+            raise ConfigError(f"{name} must be 0 to {len(FACED_CLASSES) - 1}")
 
 
 def _pattern_array(pattern: dict[str, dict[str, float]]) -> np.ndarray:

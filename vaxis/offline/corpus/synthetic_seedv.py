@@ -189,12 +189,12 @@ def write_synthetic_seedv(
     """
     import mne
 
-    from vaxis.errors import DataError
+    from vaxis.errors import ConfigError
 
     if n_subjects < 1 or not sessions or not set(sessions) <= {1, 2, 3}:
-        raise DataError("a SEED-V-layout corpus needs >= 1 subject and sessions among 1, 2, 3")
+        raise ConfigError("a SEED-V-layout corpus needs >= 1 subject and sessions among 1, 2, 3")
     if not 0 < time_scale <= 1:
-        raise DataError(f"time_scale must be in (0, 1], got {time_scale}")
+        raise ConfigError(f"time_scale must be in (0, 1], got {time_scale}")
     out = Path(out)
     folder = out / "EEG_raw"
     folder.mkdir(parents=True, exist_ok=True)

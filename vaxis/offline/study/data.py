@@ -25,7 +25,7 @@ import numpy as np
 from vaxis.decoder.channels import match_channels
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import InputStats
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError, DataError
 from vaxis.offline.corpus.base import Corpus, Subject
 from vaxis.offline.protocols import Protocol, get_protocol
 from vaxis.offline.splits import Split
@@ -162,8 +162,8 @@ def load_study_data(
     preset = get_protocol(protocol)
     normalisation = normalisation or preset.normalisation
     if normalisation not in NORMALISATIONS:
-        raise DataError(f"unknown normalisation {normalisation!r}; expected one of "
-                        f"{NORMALISATIONS}")  # fmt: skip
+        raise ConfigError(f"unknown normalisation={normalisation!r}; expected one of "
+                          f"{NORMALISATIONS}")  # fmt: skip
     if len(corpus) == 0:
         raise DataError(f"corpus {corpus.name!r} holds no subjects")
     kinds = set(kinds) | {"features"}

@@ -24,7 +24,7 @@ from scipy import signal
 from torch import nn
 from torch.nn import functional as F
 
-from vaxis.errors import ModelError
+from vaxis.errors import ConfigError
 
 #: Pass band edge and stop band edge, as fractions of the decimated rate's Nyquist frequency.
 PASS_EDGE, STOP_EDGE = 0.64, 0.78
@@ -35,7 +35,7 @@ ATTENUATION_DB = 60.0
 @lru_cache(maxsize=8)
 def _taps(factor: int) -> np.ndarray:
     if int(factor) != factor or factor < 1:
-        raise ModelError(f"the decimation factor must be a positive integer, got {factor}")
+        raise ConfigError(f"the decimation factor must be a positive integer, got {factor}")
     if factor == 1:
         return np.ones(1)
     nyquist = 1.0 / factor  # the new Nyquist frequency, relative to the old one
@@ -55,7 +55,7 @@ def fir_taps(factor: int) -> np.ndarray:
 
     Raises
     ------
-    ModelError
+    ConfigError
         When ``factor`` is not a positive integer.
     """
     return _taps(factor).copy()
@@ -93,7 +93,7 @@ def decimate_fir(x: np.ndarray, factor: int) -> np.ndarray:
 
 def _check_length(n_times: int, half: int) -> None:
     if n_times <= half:
-        raise ModelError(
+        raise ConfigError(
             f"windows of {n_times} samples are too short for the {2 * half + 1}-tap "
             "anti-aliasing filter"
         )

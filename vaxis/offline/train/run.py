@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError, DataError
 from vaxis.offline.axis import AxisFile, load_axis
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.splits import Split, faced_split, kfold_splits
@@ -34,7 +34,7 @@ def make_splits(subject_ids: list[str], config: TrainConfig) -> list[Split]:
     if config.split == "faced":
         return [faced_split(subject_ids)]
     if not 2 <= config.folds <= len(subject_ids) // 2:
-        raise DataError(f"--folds {config.folds} does not fit {len(subject_ids)} subjects")
+        raise ConfigError(f"folds={config.folds} does not fit {len(subject_ids)} subjects")
     return list(kfold_splits(subject_ids, config.folds, config.seed))
 
 
