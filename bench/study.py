@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vaxis.offline.axis import AxisFile
 from vaxis.offline.study.data import load_study_data
 from vaxis.offline.study.mapping import run_mapping
 from vaxis.offline.study.models import study_architectures
@@ -61,8 +62,8 @@ def main() -> int:
         corpus, corpus_source = _corpus(args.subjects, args.seconds, Path(tmp))
         data = load_study_data(corpus)
         timings["corpus_and_features_s"] = time.perf_counter() - start
-    axis = {"positions": corpus.provenance.get("ground_truth", {}).get("valence")
-            or corpus.provenance["ground_truth"]}  # fmt: skip
+    truth = corpus.provenance["ground_truth"]
+    axis = AxisFile.from_positions(truth.get("valence") or truth, "planted ground truth")
     targets = alignment_targets(axis, data.classes, "ground-truth axis")
     split = data.split
     start = time.perf_counter()

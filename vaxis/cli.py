@@ -409,12 +409,13 @@ def study(
     """Reproduce the study: mapping, rediscovery, alignment strategies, saturation."""
     from vaxis.offline.study import run_study
 
-    summary = run_study(analysis, data, axis, out, quick, ray, seed, n_jobs, device,
-                        normalisation=normalisation, protocol=protocol)  # fmt: skip
-    label = "SYNTHETIC " if summary["data"]["synthetic"] else ""
-    n = summary["normalisation"]
+    summary = run_study(analysis, data, axis, out, quick=quick, ray_address=ray, seed=seed,
+                        n_jobs=n_jobs, device=device, normalisation=normalisation,
+                        protocol=protocol)  # fmt: skip
+    label = "SYNTHETIC " if summary.synthetic else ""
+    n = summary.normalisation
     scaling = n["name"] + (" (TRANSDUCTIVE)" if n["transductive"] else "")
-    console.print(f"protocol {summary['protocol']['name']}, {scaling} normalisation: wrote the "
+    console.print(f"protocol {summary.protocol['name']}, {scaling} normalisation: wrote the "
                   f"{label}study report to {out}/report.md and {out}/summary.json")  # fmt: skip
 
 

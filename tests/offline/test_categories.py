@@ -212,9 +212,9 @@ def test_study_mapping_on_the_toy_design(toy_bids, toy_axis, tmp_path):
     from vaxis.offline.study import run_study
 
     summary = run_study("mapping", toy_bids, toy_axis, tmp_path, quick=True)
-    assert summary["data"]["synthetic"] and set(summary["axis"]["positions"]) == set(TOY_CLASSES)
-    assert set(summary["mapping"]["per_category"]) == set(TOY_CLASSES)
-    assert np.isfinite(summary["mapping"]["r"])
+    assert summary.synthetic and set(summary.axis["positions"]) == set(TOY_CLASSES)
+    assert set(summary.mapping["per_category"]) == set(TOY_CLASSES)
+    assert np.isfinite(summary.mapping["r"])
 
 
 def test_replay_reads_the_labels_from_the_bids_events(toy_bundle, toy_bids):

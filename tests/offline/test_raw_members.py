@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from vaxis.errors import ModelError
-from vaxis.offline.study.training import last_linear
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.models.cbramod import CBraMod, load_cbramod_checkpoint
+from vaxis.offline.train.penultimate import last_linear
 
 RAW_ARCHS = [name for name, (_, kind) in ZOO.items() if kind == "raw"]
 

@@ -14,7 +14,8 @@ import torch
 from sklearn.metrics import balanced_accuracy_score
 from torch import nn
 
-from vaxis.errors import DataError, ModelError, VaxisError
+from vaxis.errors import ConfigError, DataError, ModelError
+from vaxis.offline.axis import AxisFile, save_axis
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
 from vaxis.offline.study.ablation import ablate, ablation_scores, class_span
@@ -26,7 +27,8 @@ from vaxis.offline.study.alignment import (
     holm,
 )
 from vaxis.offline.study.run import StudyConfig, run_study
-from vaxis.offline.study.training import FitConfig, embed
+from vaxis.offline.study.training import FitConfig
+from vaxis.offline.train.penultimate import embed
 
 #: Planted valence of each class (ground truth of the tiny corpora below).
 PLANTED = dict(zip(FACED_CLASSES, np.linspace(-1, 1, 9).round(3).tolist(), strict=True))
@@ -86,9 +88,9 @@ def _planted_corpus(kind: str = "de", n_subjects: int = 8, seconds: int = 4, see
     )  # fmt: skip
 
 
-def _axis_from_ground_truth(corpus: Corpus) -> dict:
-    """An axis.json whose positions are the corpus's planted valence, not an LLM's."""
-    return {"positions": corpus.provenance["ground_truth"]["valence"], "model": "planted"}
+def _axis_from_ground_truth(corpus: Corpus) -> AxisFile:
+    """An axis whose positions are the corpus's planted valence, not an LLM's."""
+    return AxisFile.from_positions(corpus.provenance["ground_truth"]["valence"], "planted")
 
 
 def _quick(**overrides) -> StudyConfig:
@@ -106,10 +108,13 @@ def test_mapping_tracks_planted_axis(tmp_path, kind):
     summary = run_study("mapping", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True)
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["data"]["provenance"] == "synthetic" and written["data"]["synthetic"]
+    # The typed summary holds what summary.json holds, section by section.
+    assert summary.synthetic and list(summary.to_dict()) == list(written)
+    assert summary.rediscovery is None and summary.axis["source"] == "axis of planted"
     m = written["mapping"]
     assert m["r"] > 0.8, m["r"]
     assert m["p_value"] < 0.01 and m["n_permutations"] == 200
-    assert len(m["per_clip"]) == 28 and m["n_points"] == 28 * len(summary["split"]["test"])
+    assert len(m["per_clip"]) == 28 and m["n_points"] == 28 * len(summary.split["test"])
     report = (tmp_path / "report.md").read_text()
     assert "SYNTHETIC DATA" in report and (tmp_path / "mapping.png").stat().st_size > 1000
 
@@ -118,10 +123,11 @@ def test_mapping_null_when_axis_is_unrelated(tmp_path):
     corpus = _planted_corpus("de")
     # Positions that order the categories unlike the planted valence.
     scrambled = dict(zip(FACED_CLASSES, [0.0, 1, -1, 0.5, -0.5, 0, 0.25, -0.25, 0], strict=True))
-    summary = run_study("mapping", corpus, {"positions": scrambled}, tmp_path, quick=True)
+    axis = AxisFile.from_positions(scrambled, "scrambled")
+    summary = run_study("mapping", corpus, axis, tmp_path, quick=True)
     # Nine separable classes can be mapped onto any positions, so r alone is not specific;
     # the permutation p-value (true vs permuted positions) is.
-    assert summary["mapping"]["p_value"] > 0.05
+    assert summary.mapping["p_value"] > 0.05
 
 
 def test_rediscovery_beats_null_with_band_feature_members_on_de(tmp_path):
@@ -130,14 +136,14 @@ def test_rediscovery_beats_null_with_band_feature_members_on_de(tmp_path):
         "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True,
         config=_quick(rediscovery_seeds=2),
     )  # fmt: skip
-    r = summary["rediscovery"]
+    r = summary.rediscovery
     # The default grid's covariance and raw members need raw EEG: a DE corpus runs the
     # band-feature ones, and the summary and report say so.
-    assert summary["classifiers"]["rediscovery_archs"] == ["mlp", "graph"]
-    assert "left out" in summary["classifiers"]["notes"][0]
+    assert summary.classifiers["rediscovery_archs"] == ["mlp", "graph"]
+    assert "left out" in summary.classifiers["notes"][0]
     # DE vectors are normalised causally too (population prior, then running statistics).
-    assert summary["classifiers"]["normalisation"] == "causal"
-    assert not summary["classifiers"]["transductive"]
+    assert summary.classifiers["normalisation"] == "causal"
+    assert not summary.classifiers["transductive"]
     assert "left out" in (tmp_path / "report.md").read_text()
     assert r["n_classifiers"] == 4 and set(r["architectures"]) == {"mlp", "graph"}
     loco = r["distribution"]["loco_spearman"]
@@ -155,23 +161,23 @@ def test_alignment_on_two_architectures_and_saturation(tmp_path):
         ["alignment", "saturation"], corpus, _axis_from_ground_truth(corpus), tmp_path,
         architectures=ARCHS, config=config, n_jobs=2,
     )  # fmt: skip
-    al = summary["alignment"]
+    al = summary.alignment
     assert set(al["architectures"]) == set(ARCHS) and set(al["strategies"]) == set(strategies)
     for a in al["architectures"].values():
         assert a["n_configurations"] == len(strategies) and a["baseline"]["n_seeds"] == 2
         assert {r["verdict"] for r in a["configurations"]} <= {"helps", "hurts", "n.s."}
         assert all(0 <= r["p_holm"] <= 1 and r["p_holm"] >= r["p"] for r in a["configurations"])
     assert len(al["study_strategies"]) == 25
-    runs = summary["saturation"]["runs"]
+    runs = summary.saturation["runs"]
     assert set(runs) == {"label_only", "cosine_vdirection@1"}
     for run in runs.values():
         for row in run["epochs"]:
             assert 0 <= row["vdir_share"] <= row["class_share"] + 1e-6 <= 1 + 1e-6
     assert "aux_class_share" in runs["cosine_vdirection@1"]["epochs"][0]
     # The ablation scores the label-only grid, which the alignment baselines share.
-    ablation = summary["saturation"]["ablation"]
+    ablation = summary.saturation["ablation"]
     assert ablation["overall"]["n_classifiers"] == 4
-    assert summary["timing_s"]["sweep_tasks"] == 2 * (2 + 2 * len(strategies)) + 2
+    assert summary.timing_s["sweep_tasks"] == 2 * (2 + 2 * len(strategies)) + 2
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["config"]["n_jobs"] == 2 and "alignment" in written
     report = (tmp_path / "report.md").read_text()
@@ -189,15 +195,15 @@ def test_the_study_at_scale_on_a_raw_corpus(tmp_path):
         ["rediscovery", "alignment", "saturation"], corpus, _axis_from_ground_truth(corpus),
         tmp_path, config=config, n_jobs=2,
     )  # fmt: skip
-    c = summary["classifiers"]
+    c = summary.classifiers
     assert c["architectures"] == {"mlp": "features", "tangent": "covariance", "shallow": "raw"}
     assert c["normalisation"] == "causal" and not c["transductive"] and not c["notes"]
-    r = summary["rediscovery"]
+    r = summary.rediscovery
     assert r["n_classifiers"] == 6
     assert {a: v["kind"] for a, v in r["architectures"].items()} == c["architectures"]
     assert all(np.isfinite(row["loco_spearman"]) for row in r["classifiers"])
-    assert set(summary["alignment"]["architectures"]) == {"mlp", "tangent"}
-    ablation = summary["saturation"]["ablation"]
+    assert set(summary.alignment["architectures"]) == {"mlp", "tangent"}
+    ablation = summary.saturation["ablation"]
     rows = ablation["classifiers"]
     assert len(rows) == 6 and {row["arch"] for row in rows} == {"mlp", "tangent", "shallow"}
     # The read-out hook found each member's representation: the hidden layer of the two
@@ -287,20 +293,21 @@ def test_holm_step_down():
 def test_user_errors(tmp_path):
     corpus = _planted_corpus("de", n_subjects=4)
     with pytest.raises(DataError, match="no V-axis position"):
-        run_study("mapping", corpus, {"positions": {"joy": 1.0}}, tmp_path, quick=True)
+        joy_only = AxisFile.from_positions({"joy": 1.0}, "joy")
+        run_study("mapping", corpus, joy_only, tmp_path, quick=True)
     with pytest.raises(DataError, match="does not exist"):
         run_study("mapping", corpus, tmp_path / "missing.json", tmp_path, quick=True)
-    with pytest.raises(VaxisError, match="unknown analysis"):
+    with pytest.raises(ConfigError, match="unknown analysis"):
         run_study("maping", corpus, _axis_from_ground_truth(corpus), tmp_path)
     axis = _axis_from_ground_truth(corpus)
     # The logistic regression's read-out reads its input: nothing learned to rediscover.
-    with pytest.raises(ModelError, match="no trainable layer before its read-out"):
+    with pytest.raises(ConfigError, match="no trainable layer before its read-out"):
         run_study(
             "rediscovery", corpus, axis, tmp_path, config=_quick(rediscovery_archs=["logistic"])
         )
-    with pytest.raises(ModelError, match="unknown architectures"):
+    with pytest.raises(ConfigError, match="unknown architectures"):
         run_study("rediscovery", corpus, axis, tmp_path, config=_quick(rediscovery_archs=["rnn"]))
-    with pytest.raises(DataError, match="unknown normalisation"):
+    with pytest.raises(ConfigError, match="unknown normalisation"):
         run_study("rediscovery", corpus, axis, tmp_path, quick=True, normalisation="global")
 
 
@@ -312,8 +319,8 @@ def test_ray_local_runs_the_same_sweep(tmp_path):
         "rediscovery", corpus, _axis_from_ground_truth(corpus), tmp_path,
         architectures=ARCHS, config=config, ray_address="local",
     )  # fmt: skip
-    assert summary["rediscovery"]["n_classifiers"] == 2
-    assert summary["config"]["ray_address"] == "local"
+    assert summary.rediscovery["n_classifiers"] == 2
+    assert summary.config["ray_address"] == "local"
 
 
 def test_cli_user_error_is_one_line(tmp_path):
@@ -326,10 +333,10 @@ def test_cli_user_error_is_one_line(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _ground_truth_axis(provenance: dict) -> dict:
-    """axis.json positions taken from a synthetic corpus's planted valence."""
+def _ground_truth_axis(provenance: dict) -> AxisFile:
+    """An axis whose positions are a synthetic corpus's planted valence."""
     truth = provenance["ground_truth"]
-    return {"positions": truth.get("valence", truth), "model": "planted ground truth"}
+    return AxisFile.from_positions(truth.get("valence", truth), "planted ground truth")
 
 
 def test_cli_mapping_on_generated_faced_de(tmp_path):
@@ -340,7 +347,7 @@ def test_cli_mapping_on_generated_faced_de(tmp_path):
     write_synthetic_faced(tmp_path / "faced", n_subjects=6, seconds=4, seed=0, fmt="de", effect=0.5)
     corpus = open_corpus(tmp_path / "faced")
     axis = tmp_path / "axis.json"
-    axis.write_text(json.dumps(_ground_truth_axis(corpus.provenance)))
+    save_axis(_ground_truth_axis(corpus.provenance), axis)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "vaxis.cli", "study", "mapping", "--data",
            str(tmp_path / "faced"), "--axis", str(axis), "-o", str(out), "--quick"]  # fmt: skip
@@ -370,7 +377,7 @@ def faced_raw(tmp_path_factory):
     path = write_synthetic_faced(tmp_path_factory.mktemp("faced") / "corpus", n_subjects=4,
                                  seconds=30, fmt="processed")  # fmt: skip
     axis = path.parent / "axis.json"
-    axis.write_text(json.dumps(_ground_truth_axis(open_corpus(path).provenance)))
+    save_axis(_ground_truth_axis(open_corpus(path).provenance), axis)
     return path, axis
 
 
@@ -437,13 +444,13 @@ def test_transductive_mapping_is_labelled(tmp_path):
     corpus = _planted_corpus("de", n_subjects=5)
     summary = run_study("mapping", corpus, _axis_from_ground_truth(corpus), tmp_path,
                         quick=True, normalisation="subject")  # fmt: skip
-    assert summary["mapping"]["transductive"] and summary["normalisation"]["transductive"]
+    assert summary.mapping["transductive"] and summary.normalisation["transductive"]
     report = (tmp_path / "report.md").read_text()
     assert "TRANSDUCTIVE" in report.split("## Mapping")[1].split("\n\n")[2]
     with pytest.raises(DataError, match="holds one DE vector per second"):
         run_study("mapping", corpus, _axis_from_ground_truth(corpus), tmp_path, quick=True,
                   protocol="faced-cbramod")  # fmt: skip
-    with pytest.raises(DataError, match="unknown protocol"):
+    with pytest.raises(ConfigError, match="unknown protocol"):
         run_study("mapping", corpus, _axis_from_ground_truth(corpus), tmp_path, protocol="deap")
 
 
@@ -453,7 +460,7 @@ def test_cli_mapping_under_seedv_cbramod_splits_each_session_5_5_5(tmp_path):
 
     corpus = write_synthetic_seedv(tmp_path / "seedv", n_subjects=2, sessions=(1,))
     axis = tmp_path / "axis.json"
-    axis.write_text(json.dumps(_ground_truth_axis(open_corpus(corpus).provenance)))
+    save_axis(_ground_truth_axis(open_corpus(corpus).provenance), axis)
     done = _run_cli_study("--data", str(corpus), "--axis", str(axis), "-o", str(tmp_path / "out"),
                           "--protocol", "seedv-cbramod")  # fmt: skip
     assert done.returncode == 0, done.stderr

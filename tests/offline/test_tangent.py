@@ -128,6 +128,6 @@ def test_tangent_member_reads_the_covariance_input(windows, split):
 
 
 def test_study_does_not_take_the_tangent_member_for_a_band_feature_model():
-    from vaxis.offline.study.models import feature_architectures
+    from vaxis.offline.study.models import study_architectures
 
-    assert "TangentMLP" not in feature_architectures()
+    assert study_architectures()["tangent"].kind == "covariance"

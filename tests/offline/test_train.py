@@ -196,11 +196,13 @@ def test_ensemble_is_at_least_its_best_member(tiny_training):
 
 
 def test_zoo_serves_the_study():
-    from vaxis.offline.study.models import feature_architectures
-    from vaxis.offline.study.training import last_linear
+    from vaxis.offline.study.models import study_architectures
+    from vaxis.offline.train.penultimate import last_linear
 
-    found = feature_architectures()
-    assert {"LogisticDE", "MLPDE", "TopoGraphNet"} <= set(found) and "EEGNet" not in found
+    found = study_architectures()
+    assert {name: arch.kind for name, arch in found.items()} == {
+        name: kind for name, (_, kind) in ZOO.items()
+    }
     for name, (cls, kind) in ZOO.items():
         torch.manual_seed(0)
         shape = (3, 30, 5) if kind == "features" else (3, 30, 250)

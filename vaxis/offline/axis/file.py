@@ -56,6 +56,19 @@ class AxisFile:
     placed: list[str] = field(default_factory=list)
     schema: str = SCHEMA
 
+    @classmethod
+    def from_positions(cls, positions: dict[str, float], source: str) -> AxisFile:
+        """An axis given by its positions alone, without a language model behind it (a
+        synthetic corpus's planted valence, ratings from a norming study): ``source`` says
+        where the positions come from and stands in the provenance's ``model``."""
+        return cls(
+            positions={str(k): float(v) for k, v in positions.items()},
+            model=source,
+            layer=-1,
+            pooling="none",
+            sentences_sha256="",
+        )
+
     def position_of(self, classes: list[str], where: str = "axis.json") -> list[float]:
         """Positions of ``classes`` in their order (names match ignoring case); a
         :class:`DataError` names any missing and the categories the axis has."""

@@ -27,7 +27,7 @@ from sklearn.metrics import balanced_accuracy_score
 
 from vaxis.errors import ModelError
 from vaxis.offline.study.alignment import holm
-from vaxis.offline.study.training import PenultimateCapture, last_linear
+from vaxis.offline.train.penultimate import PenultimateCapture, last_linear
 
 ABLATIONS = ("class_span", "residual")
 

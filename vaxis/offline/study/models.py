@@ -13,18 +13,10 @@ regression) reads its input directly and is refused (:func:`learns_representatio
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vaxis.errors import ModelError
-
-ZOO_PACKAGE = "vaxis.offline.train"
-REQUIRED = {"n_chans", "n_bands", "n_outputs"}
-#: Input kinds only a raw corpus provides (a DE corpus holds band features only).
-RAW_ONLY_KINDS = ("covariance", "raw")
+from vaxis.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -83,49 +75,16 @@ def study_architectures(extra: dict[str, Callable] | None = None) -> dict[str, A
 def pick(
     names: list[str], registry: dict[str, Architecture], kinds: set[str], what: str
 ) -> list[str]:
-    """``names`` that read one of ``kinds``; unknown names raise :class:`ModelError`."""
+    """``names`` that read one of ``kinds``; unknown names raise :class:`ConfigError`."""
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise ModelError(f"{what}: unknown architectures {unknown}; known: {sorted(registry)}")
+        raise ConfigError(f"{what}: unknown architectures {unknown}; known: {sorted(registry)}")
     return [n for n in names if registry[n].kind in kinds]
 
 
 def learns_representation(model) -> bool:
     """True when some trainable parameter lies outside the model's read-out layer."""
-    from vaxis.offline.study.training import last_linear
+    from vaxis.offline.train.penultimate import last_linear
 
     readout = {id(p) for p in last_linear(model).parameters()}
     return any(id(p) not in readout for p in model.parameters() if p.requires_grad)
-
-
-def _modules(package: str):
-    root = importlib.import_module(package)
-    yield root
-    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
-        yield importlib.import_module(info.name)
-
-
-def feature_architectures(package: str = ZOO_PACKAGE) -> dict[str, Callable]:
-    """Band-feature classifiers of the zoo by class name, each ``cls(n_chans=, n_bands=,
-    n_outputs=)``."""
-    from torch import nn
-
-    try:
-        modules = list(_modules(package))
-    except ImportError as err:
-        raise ModelError(f"the study's classifiers come from {package}, which cannot be "
-                         f"imported: {err}") from None  # fmt: skip
-    found: dict[str, Callable] = {}
-    for module in modules:
-        for name, cls in inspect.getmembers(module, inspect.isclass):
-            if not issubclass(cls, nn.Module) or cls.__module__ != module.__name__:
-                continue
-            params = set(inspect.signature(cls.__init__).parameters)
-            if REQUIRED <= params:
-                found.setdefault(name, cls)
-    if not found:
-        raise ModelError(
-            f"{package} holds no nn.Module taking (n_chans, n_bands, n_outputs); the study "
-            "trains band-feature classifiers"
-        )
-    return found

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from vaxis.errors import DataError, ModelError, VaxisError
+from vaxis.errors import ConfigError, DataError
+from vaxis.offline.axis import AxisFile, load_axis
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.study.alignment import STRATEGIES
 from vaxis.offline.study.compare import alignment_tasks, summarise_alignment
@@ -25,8 +27,10 @@ from vaxis.offline.study.models import (
 from vaxis.offline.study.rediscovery import rediscovery_tasks, summarise_rediscovery
 from vaxis.offline.study.saturation import saturation_tasks, summarise_saturation
 from vaxis.offline.study.sweep import SweepContext, run_sweep, task_key
-from vaxis.offline.study.targets import alignment_targets, read_axis
+from vaxis.offline.study.targets import alignment_targets
 from vaxis.offline.study.training import FitConfig
+
+logger = logging.getLogger(__name__)
 
 ANALYSES = ("mapping", "rediscovery", "alignment", "saturation")
 #: The rediscovery grid's architectures: each learns a representation, and together they
@@ -127,7 +131,7 @@ def plan_architectures(
             f"(rediscovery: {rediscovery}; alignment: {alignment})"
         )
     if not rediscovery or not alignment:
-        raise ModelError(
+        raise ConfigError(
             f"no architecture of the study reads this corpus's inputs {sorted(kinds)}: "
             f"rediscovery {config.rediscovery_archs}, alignment {config.alignment_archs}"
         )
@@ -167,8 +171,8 @@ def _check_representations(
         shape = inputs.inputs[arch.kind].shape[1:]
         model = arch.build(shape, len(inputs.classes), 0, inputs.raw_sfreq, inputs.channels)
         if not learns_representation(model):
-            raise ModelError(
-                f"rediscovery architecture {name!r} has no trainable layer before its "
+            raise ConfigError(
+                f"rediscovery_archs: {name!r} has no trainable layer before its "
                 "read-out: its penultimate representation is its input, not a learned one"
             )
 
@@ -188,103 +192,102 @@ def _expand(analyses) -> list[str]:
         return list(ANALYSES)
     unknown = [a for a in names if a not in ANALYSES]
     if unknown:
-        raise VaxisError(f"unknown analysis {unknown}; expected one of {ANALYSES} or 'all'")
+        raise ConfigError(f"unknown analysis {unknown}; expected one of {ANALYSES} or 'all'")
     return [a for a in ANALYSES if a in names]
 
 
-def _open(data) -> Corpus:
+def _open(data: str | Path | Corpus) -> Corpus:
     if isinstance(data, Corpus):
-        return data
-    from vaxis.offline.corpus import open_corpus
+        corpus = data
+    else:
+        from vaxis.offline.corpus import open_corpus
 
-    return open_corpus(data)
-
-
-def run_study(
-    analyses,
-    data,
-    axis,
-    out,
-    quick: bool = False,
-    ray_address: str | None = None,
-    seed: int = 0,
-    n_jobs: int = 1,
-    device: str = "cpu",
-    architectures: dict[str, Callable] | None = None,
-    config: StudyConfig | None = None,
-    normalisation: str | None = None,
-    protocol: str | None = None,
-) -> dict:
-    """Run ``analyses`` and write ``out/summary.json`` and ``out/report.md`` with plots.
-
-    Parameters
-    ----------
-    analyses : str or list of str
-        Any of ``"mapping"``, ``"rediscovery"``, ``"alignment"``, ``"saturation"``, or
-        ``"all"``.
-    data : path or Corpus
-        A corpus (raw or DE) or its path, opened with ``open_corpus``.
-    axis : path or dict
-        An axis.json (needs ``positions`` for every class of the corpus).
-    out : path
-        Report directory (created).
-    quick : bool
-        Small grids and few epochs (:meth:`StudyConfig.quick`).
-    ray_address : str, optional
-        Run the sweeps on Ray (``"local"`` or a cluster address) instead of joblib.
-    seed : int
-        Seeds the permutations and the first classifier seed.
-    n_jobs : int
-        joblib workers for the sweeps.
-    device : str
-        Torch device of the classifiers.
-    architectures : dict, optional
-        More band-feature classifiers, name to ``builder(n_chans=, n_bands=, n_outputs=)``,
-        that the config's architecture lists may name beside the zoo's (``"mlp"``,
-        ``"graph"``, ``"tangent"``, ``"shallow"``, ...).
-    config : StudyConfig, optional
-        Overrides the grid sizes chosen by ``quick``.
-    normalisation : {"causal", "subject", "population"}, optional
-        Overrides the config's normalisation of every analysis's inputs.
-    protocol : str, optional
-        Overrides the config's protocol (``"vaxis"``, ``"faced-cbramod"``,
-        ``"seedv-cbramod"``).
-
-    Returns
-    -------
-    dict
-        The summary written to ``summary.json``.
-    """
-    names = _expand(analyses)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
-    if normalisation is not None:
-        config.normalisation = normalisation
-    if protocol is not None:
-        config.protocol = protocol
-    axis_dict = axis if isinstance(axis, dict) else read_axis(axis)
-    where = "axis" if isinstance(axis, dict) else str(axis)
-    corpus = _open(data)
+        corpus = open_corpus(data)
     if len(corpus) == 0:
         raise DataError(f"corpus {corpus.name!r} holds no subjects")
-    targets = alignment_targets(axis_dict, list(corpus.classes), where)
-    trained = [a for a in names if a != "mapping"]
-    needed: set[str] = {"features"}
-    if trained:
-        registry = study_architectures(architectures)
-        kinds = {"features"} if corpus.kind == "de" else {"features", "covariance", "raw"}
-        rediscovery, alignment, notes = plan_architectures(config, registry, kinds)
-        tasks = study_tasks(trained, config, rediscovery, alignment, seed)
-        unique = unique_tasks(tasks)
-        needed = {registry[t["arch"]].kind for t in unique.values()}
-    timing: dict[str, float] = {}
-    start = time.perf_counter()
-    study_data = load_study_data(corpus, config.protocol, config.normalisation,
-                                 needed | {"features"}, config.decimate)  # fmt: skip
-    timing["features"] = time.perf_counter() - start
+    return corpus
+
+
+@dataclass
+class StudySummary:
+    """What :func:`run_study` found; :meth:`to_dict` is what it wrote to ``summary.json``.
+
+    Attributes
+    ----------
+    schema : str
+    data, protocol, normalisation, axis, split, config : dict
+        The corpus and its provenance (``data["synthetic"]``), the protocol and the
+        normalisation of every figure, the axis, the subjects' split, the configuration.
+    mapping, classifiers, rediscovery, alignment, saturation : dict or None
+        Each analysis's figures, None where it did not run (``classifiers`` describes the
+        trained grids).
+    timing_s : dict
+        Seconds spent on the features, the mapping and the sweep.
+    report : dict
+        The files beside ``summary.json``: ``markdown`` (report.md) and ``plots``.
+    """
+
+    schema: str
+    data: dict
+    protocol: dict
+    normalisation: dict
+    axis: dict
+    split: dict
+    config: dict
+    mapping: dict | None = None
+    classifiers: dict | None = None
+    rediscovery: dict | None = None
+    alignment: dict | None = None
+    saturation: dict | None = None
+    timing_s: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the corpus is SYNTHETIC: so is every figure of the summary."""
+        return bool(self.data["synthetic"])
+
+    def to_dict(self) -> dict:
+        """The sections in ``summary.json``'s order, the analyses that did not run left out."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}  # fmt: skip
+
+
+@dataclass
+class _Plan:
+    """The trained analyses' architectures and tasks (none for a mapping alone)."""
+
+    trained: list[str]
+    registry: dict[str, Architecture] = field(default_factory=dict)
+    rediscovery: list[str] = field(default_factory=list)
+    alignment: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tasks: dict[str, list[dict]] = field(default_factory=dict)
+    unique: dict[tuple, dict] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> set[str]:
+        """The inputs the tasks read (band features always: the mapping reads them)."""
+        return {"features"} | {self.registry[t["arch"]].kind for t in self.unique.values()}
+
+
+def _plan(names: list[str], corpus: Corpus, config: StudyConfig, architectures, seed: int) -> _Plan:
+    plan = _Plan([a for a in names if a != "mapping"])
+    if not plan.trained:
+        return plan
+    plan.registry = study_architectures(architectures)
+    kinds = {"features"} if corpus.kind == "de" else {"features", "covariance", "raw"}
+    plan.rediscovery, plan.alignment, plan.notes = plan_architectures(config, plan.registry, kinds)
+    plan.tasks = study_tasks(plan.trained, config, plan.rediscovery, plan.alignment, seed)
+    plan.unique = unique_tasks(plan.tasks)
+    return plan
+
+
+def _describe(corpus: Corpus, study_data: StudyData, axis: AxisFile, where: str, targets,
+              config: dict) -> dict:  # fmt: skip
+    """The summary's sections that say what was run on what."""
     split = study_data.split
-    summary = {
+    return {
         "schema": "vaxis.study/3",
         "data": {
             "provenance": "synthetic" if corpus.synthetic else corpus.name,
@@ -303,8 +306,8 @@ def run_study(
         },
         "axis": {
             "source": where,
-            "model": axis_dict.get("model"),
-            "layer": axis_dict.get("layer"),
+            "model": axis.model,
+            "layer": axis.layer,
             "positions": dict(zip(corpus.classes, targets.positions.tolist(), strict=True)),
             "embeddings": targets.source,
         },
@@ -314,61 +317,145 @@ def run_study(
             "val": split.val,
             "test": split.test,
         },
-        "config": {
-            "analyses": names,
-            "quick": quick,
-            "seed": seed,
-            "n_jobs": n_jobs,
-            "ray_address": ray_address,
-            "device": device,
-            **asdict(config),
-            "normalisation": study_data.normalisation,
-        },
+        "config": {**config, "normalisation": study_data.normalisation},
     }
-    if "mapping" in names:
-        start = time.perf_counter()
-        summary["mapping"] = run_mapping(
-            study_data, targets.positions, split, config.n_permutations, seed
-        )
-        timing["mapping"] = time.perf_counter() - start
 
-    if trained:
-        if "rediscovery" in trained or "saturation" in trained:
-            _check_representations(rediscovery, registry, study_data)
-        summary["classifiers"] = {
-            "architectures": {a: registry[a].kind for a in dict.fromkeys(rediscovery + alignment)},
-            "rediscovery_archs": rediscovery,
-            "alignment_archs": alignment,
-            "inputs": sorted(needed),
-            "windows": study_data.window,
-            "n_windows": study_data.n_windows,
-            "normalisation": study_data.normalisation,
-            "transductive": study_data.transductive,
-            "raw_sfreq": study_data.raw_sfreq,
-            "notes": notes,
-        }
-        ctx = SweepContext(study_data, split, targets, config.fit, registry)
-        start = time.perf_counter()
-        results = dict(
-            zip(unique, run_sweep(list(unique.values()), ctx, n_jobs, ray_address), strict=True)
+
+def _classifiers(plan: _Plan, study_data: StudyData) -> dict:
+    """The ``classifiers`` section: which grids ran, on which inputs."""
+    return {
+        "architectures": {a: plan.registry[a].kind
+                          for a in dict.fromkeys(plan.rediscovery + plan.alignment)},
+        "rediscovery_archs": plan.rediscovery,
+        "alignment_archs": plan.alignment,
+        "inputs": sorted(plan.kinds),
+        "windows": study_data.window,
+        "n_windows": study_data.n_windows,
+        "normalisation": study_data.normalisation,
+        "transductive": study_data.transductive,
+        "raw_sfreq": study_data.raw_sfreq,
+        "notes": plan.notes,
+    }  # fmt: skip
+
+
+def _run_trained(plan: _Plan, study_data: StudyData, targets, config: StudyConfig,
+                 parallel: dict, seed: int, timing: dict) -> dict:  # fmt: skip
+    """Train the sweep's classifiers once and summarise every trained analysis."""
+    if "rediscovery" in plan.trained or "saturation" in plan.trained:
+        _check_representations(plan.rediscovery, plan.registry, study_data)
+    sections: dict = {"classifiers": _classifiers(plan, study_data)}
+    ctx = SweepContext(study_data, study_data.split, targets, config.fit, plan.registry)
+    logger.info("training %d classifiers", len(plan.unique))
+    start = time.perf_counter()
+    done = run_sweep(list(plan.unique.values()), ctx, parallel["n_jobs"], parallel["ray_address"])
+    results = dict(zip(plan.unique, done, strict=True))
+    timing["sweep"] = time.perf_counter() - start
+    timing["sweep_tasks"] = len(plan.unique)
+    picked = {n: [results[task_key(t)] for t in plan.tasks[n]] for n in plan.trained}
+    if "rediscovery" in picked:
+        sections["rediscovery"] = summarise_rediscovery(
+            picked["rediscovery"], targets.positions, config.n_null, seed
         )
-        timing["sweep"] = time.perf_counter() - start
-        timing["sweep_tasks"] = len(unique)
-        picked = {n: [results[task_key(t)] for t in tasks[n]] for n in trained}
-        if "rediscovery" in picked:
-            summary["rediscovery"] = summarise_rediscovery(
-                picked["rediscovery"], targets.positions, config.n_null, seed
-            )
-        if "alignment" in picked:
-            summary["alignment"] = summarise_alignment(picked["alignment"])
-        if "saturation" in picked:
-            summary["saturation"] = summarise_saturation(picked["saturation"])
-    summary["timing_s"] = timing
+    if "alignment" in picked:
+        sections["alignment"] = summarise_alignment(picked["alignment"])
+    if "saturation" in picked:
+        sections["saturation"] = summarise_saturation(picked["saturation"])
+    return sections
+
+
+def _configure(config: StudyConfig | None, quick: bool, device: str,
+               normalisation: str | None, protocol: str | None) -> StudyConfig:  # fmt: skip
+    config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
+    if normalisation is not None:
+        config.normalisation = normalisation
+    if protocol is not None:
+        config.protocol = protocol
+    return config
+
+
+def _read_axis(axis: str | Path | AxisFile) -> tuple[AxisFile, str]:
+    """The axis and how the summary names its source."""
+    if isinstance(axis, AxisFile):
+        return axis, f"axis of {axis.model}"
+    return load_axis(axis), str(axis)
+
+
+def _load(corpus: Corpus, config: StudyConfig, plan: _Plan) -> tuple[StudyData, dict]:
+    """Every window's inputs of the kinds the plan reads, and the seconds that took."""
+    logger.info("features of %d subjects (%s)", len(corpus), corpus.name)
+    start = time.perf_counter()
+    study_data = load_study_data(corpus, config.protocol, config.normalisation, plan.kinds,
+                                 config.decimate)  # fmt: skip
+    return study_data, {"features": time.perf_counter() - start}
+
+
+def _write(summary: dict, out: Path) -> StudySummary:
+    """Write the report and summary.json into ``out``."""
     from vaxis.offline.study.report import write_report
 
     summary["report"] = write_report(summary, out)
     (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=2))
-    return summary
+    return StudySummary(**summary)
+
+
+def run_study(analyses: str | list[str], data: str | Path | Corpus, axis: str | Path | AxisFile,
+              out: str | Path, *, quick: bool = False, ray_address: str | None = None,
+              seed: int = 0, n_jobs: int = 1, device: str = "cpu",
+              architectures: dict[str, Callable] | None = None,
+              config: StudyConfig | None = None, normalisation: str | None = None,
+              protocol: str | None = None) -> StudySummary:  # fmt: skip
+    """Run ``analyses`` and write ``out/summary.json`` and ``out/report.md`` with plots.
+
+    Parameters
+    ----------
+    analyses : str or list of str
+        Any of :data:`ANALYSES`, or ``"all"``.
+    data : path or Corpus
+        A corpus (raw or DE) or its path (:func:`~vaxis.offline.corpus.open_corpus`).
+    axis : path or AxisFile
+        An ``axis.json`` (:func:`~vaxis.offline.axis.load_axis`) or an axis in memory
+        (:meth:`AxisFile.from_positions`); it must place every class of the corpus.
+    out : path
+        Report directory (created).
+    quick, config : bool, StudyConfig
+        Grids of :meth:`StudyConfig.quick` or :meth:`StudyConfig.full`, unless ``config``.
+    ray_address, n_jobs : str, int
+        Sweeps on Ray (``"local"`` or a cluster address), else on ``n_jobs`` joblib workers.
+    seed : int
+        Seeds the permutations and the first classifier seed.
+    device : str
+        Torch device of the classifiers.
+    architectures : dict, optional
+        More band-feature classifiers, name to ``builder(n_chans=, n_bands=, n_outputs=)``.
+    normalisation, protocol : str, optional
+        Override the config's (``"causal"``, ``"subject"``, ``"population"``; ``"vaxis"``,
+        ``"faced-cbramod"``, ``"seedv-cbramod"``).
+
+    Returns
+    -------
+    StudySummary
+    """
+    names, out = _expand(analyses), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = _configure(config, quick, device, normalisation, protocol)
+    axis_file, where = _read_axis(axis)
+    corpus = _open(data)
+    targets = alignment_targets(axis_file, list(corpus.classes), where)
+    plan = _plan(names, corpus, config, architectures, seed)
+    study_data, timing = _load(corpus, config, plan)
+    parallel = {"n_jobs": n_jobs, "ray_address": ray_address}
+    settings = {"analyses": names, "quick": quick, "seed": seed, **parallel, "device": device,
+                **asdict(config)}  # fmt: skip
+    summary = _describe(corpus, study_data, axis_file, where, targets, settings)
+    if "mapping" in names:
+        start = time.perf_counter()
+        summary["mapping"] = run_mapping(study_data, targets.positions, study_data.split,
+                                         config.n_permutations, seed)  # fmt: skip
+        timing["mapping"] = time.perf_counter() - start
+    if plan.trained:
+        summary.update(_run_trained(plan, study_data, targets, config, parallel, seed, timing))
+    summary["timing_s"] = timing
+    return _write(summary, out)
 
 
 def _jsonable(obj):

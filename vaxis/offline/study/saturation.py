@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from vaxis.offline.study.geometry import axis_agreement, valence_direction
-from vaxis.offline.study.training import embed
+from vaxis.offline.train.penultimate import embed
 
 
 class SaturationRecorder:

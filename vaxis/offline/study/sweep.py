@@ -4,8 +4,8 @@ A task is a small dict (architecture, seed, strategy, weight, whether to record
 gradients); everything the tasks share (the data, the split, the LLM targets, the
 training configuration, the architecture builders) travels once in a :class:`SweepContext`
 (joblib memory-maps its arrays; Ray puts it in the object store). Each worker returns
-small results: per-subject balanced accuracy, test-set class centroids, histories, and for
-a label-only classifier its scores under the saturation ablation.
+small results: per-subject balanced accuracy, test-set class centroids, the best epoch, and
+for a label-only classifier its scores under the saturation ablation.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from vaxis.offline.splits import Split
 from vaxis.offline.study.alignment import AlignmentTargets, build_strategy
 from vaxis.offline.study.data import StudyData
 from vaxis.offline.study.models import Architecture
-from vaxis.offline.study.training import FitConfig, embed, fit, last_linear
+from vaxis.offline.study.training import FitConfig
+from vaxis.offline.train.fit import fit_member
+from vaxis.offline.train.penultimate import embed, last_linear
 
 
 @dataclass
@@ -70,36 +72,37 @@ def fit_task(task: dict, ctx: SweepContext) -> dict:
     train, val, test = (data.mask(ids) for ids in (split.train, split.val, split.test))
     n_classes = len(data.classes)
     model = arch.build(X.shape[1:], n_classes, task["seed"], data.raw_sfreq, data.channels)
-    config = ctx.config.for_run(arch.name, arch.kind)
+    settings = ctx.config.for_run(arch.name, arch.kind)
     aux = None
     if task.get("strategy"):
         aux = build_strategy(task["strategy"], last_linear(model).in_features, ctx.targets)
     recorder = None
     if task.get("saturation"):
         recorder = SaturationRecorder(
-            model, X[val], data.y[val], ctx.targets.positions, config.device
+            model, X[val], data.y[val], ctx.targets.positions, settings.device
         )
-    result = fit(
-        model, X[train], data.y[train], X[val], data.y[val], config,
+    model, info = fit_member(
+        model, X[train], data.y[train], X[val], data.y[val], settings,
         seed=task["seed"], aux=aux, aux_weight=task.get("weight", 0.0), recorder=recorder,
     )  # fmt: skip
-    z, logits = embed(result.model, X[test], config.device)
+    z, logits = embed(model, X[test], settings.device)
     y, pred, subjects = data.y[test], logits.argmax(1), data.subjects[test]
     per_subject = {
         s: float(balanced_accuracy_score(y[subjects == s], pred[subjects == s])) for s in split.test
     }
     ablation = None
     if not task.get("strategy"):
-        ablation = ablation_scores(result.model, X[train], data.y[train], z, logits, y, subjects,
-                                   n_classes, config.device)  # fmt: skip
+        ablation = ablation_scores(model, X[train], data.y[train], z, logits, y, subjects,
+                                   n_classes, settings.device)  # fmt: skip
     return {
         **{k: task.get(k) for k in ("arch", "seed", "strategy", "weight")},
         "kind": arch.kind,
         "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
         "per_subject": per_subject,
         "centroids": np.stack([z[y == c].mean(0) for c in range(n_classes)]),
-        "best_epoch": result.best_epoch,
-        "history": result.history,
+        "best_epoch": info["best_epoch"],
+        "epochs_run": info["epochs_run"],
+        "val_balanced_accuracy": float(info["val_balanced_accuracy"]),
         "saturation": recorder.epochs_ if recorder is not None else None,
         "ablation": ablation,
     }
