@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from vaxis.offline.train.ensemble import (
+    Combination,
     caruana_select,
     eligible_members,
     error_correlation,
@@ -15,6 +16,7 @@ from vaxis.offline.train.ensemble import (
     mean_combination,
     paired_wilcoxon,
 )
+from vaxis.offline.train.fold import choose_combination
 
 N_CLASSES = 4
 
@@ -117,3 +119,21 @@ def test_paired_wilcoxon():
     assert res["n_subjects"] == 8 and 0 < res["p_value"] < 0.05
     assert res["mean_difference"] == pytest.approx(0.05 - 0.07 / 8)
     assert paired_wilcoxon(a, a)["p_value"] is None
+
+
+def test_auto_ships_the_combination_best_on_validation_and_ties_go_to_stacking():
+    y = np.repeat(np.arange(N_CLASSES), 10)
+    right = _log_probs(np.eye(N_CLASSES)[y] * 5.0)
+    wrong = _log_probs(np.eye(N_CLASSES)[(y + 1) % N_CLASSES] * 5.0)
+
+    def reads(method: str, member: int) -> Combination:
+        return Combination(method, [member], np.ones(1))
+
+    combinations = {"stacking": reads("mean", 1), "caruana": reads("caruana", 0),
+                    "greedy": reads("greedy", 1), "mean": reads("mean", 0)}  # fmt: skip
+    shipped, scores = choose_combination(combinations, [right, wrong], y, "auto")
+    assert shipped == "caruana" and scores == {"stacking": 0.0, "caruana": 1.0,
+                                               "greedy": 0.0, "mean": 1.0}  # fmt: skip
+    assert choose_combination(combinations, [right, wrong], y, "greedy")[0] == "greedy"
+    combinations["stacking"] = reads("mean", 0)
+    assert choose_combination(combinations, [right, wrong], y, "auto")[0] == "stacking"

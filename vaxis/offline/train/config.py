@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from vaxis.errors import ModelError
-from vaxis.offline.train.ensemble import METHODS
+from vaxis.offline.train.ensemble import AUTO, METHODS
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.normalise import NORMALISATIONS
 
 SPLITS = ("faced", "kfold", "session-trials")
-COMBINE = METHODS
+COMBINE = (AUTO, *METHODS)
 #: The default pool: every input kind, and the raw member that trains in minutes on a CPU
 #: (EEGNet, Deep4Net and CBraMod are in the zoo, for --archs or a GPU).
 DEFAULT_ARCHS = ("logistic", "mlp", "graph", "tangent", "envelope", "shallow")
@@ -52,8 +52,9 @@ class TrainConfig:
     min_members : int
         Members the greedy combination keeps even when adding them lowers selection
         accuracy (default 1: the selection alone decides).
-    combine : {"stacking", "caruana", "greedy", "mean"}
-        The combination the bundle ships; every method is fitted and reported.
+    combine : {"auto", "stacking", "caruana", "greedy", "mean"}
+        The combination the bundle ships; every method is fitted and reported. ``auto``
+        ships the one with the best balanced accuracy on the validation subjects.
     selection_fraction : float
         Share of the training subjects no member learns from; the combinations are fitted
         on their windows.
@@ -98,7 +99,7 @@ class TrainConfig:
     pool: int = 12
     members: int = 5
     min_members: int = 1
-    combine: str = "stacking"
+    combine: str = AUTO
     selection_fraction: float = 0.25
     accuracy_floor: float = 0.25
     caruana_rounds: int = 25

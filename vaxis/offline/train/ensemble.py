@@ -33,6 +33,8 @@ from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 METHODS = ("stacking", "caruana", "greedy", "mean")
+#: Ship whichever of :data:`METHODS` does best on the validation subjects.
+AUTO = "auto"
 
 
 def _balanced_accuracy(y: np.ndarray, scores: np.ndarray) -> float:

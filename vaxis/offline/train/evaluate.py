@@ -69,6 +69,7 @@ def evaluate(folds: list[FoldResult], classes: list[str]) -> dict:
             "train": f.split.train, "selection": f.selection, "val": f.split.val,
             "test": f.split.test, "members": f.members, "eligible": f.eligible,
             "best_member": f.best, "shipped": f.shipped,
+            "combination_val_balanced_accuracy": f.combination_val,
             "combinations": {k: c.describe() for k, c in f.combinations.items()},
             "error_correlation": f.error_correlation.round(4).tolist(),
         }

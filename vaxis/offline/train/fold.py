@@ -2,8 +2,10 @@
 
 The fold's training subjects are split once more: most train members (each on its bag),
 the rest -- the *selection* subjects -- are seen by no member and fit the combinations
-(:mod:`vaxis.offline.train.ensemble`); the validation subjects only early-stop members.
-So the ensemble is chosen on predictions the members neither trained nor stopped on.
+(:mod:`vaxis.offline.train.ensemble`); the validation subjects early-stop members and,
+under ``combine="auto"``, pick which fitted combination ships (the one with the best
+balanced accuracy on them). So every combination is fitted on predictions the members
+neither trained nor stopped on, and no test subject has a say in any choice.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sklearn.metrics import balanced_accuracy_score
 from vaxis.offline.splits import Split
 from vaxis.offline.train.data import WindowSet
 from vaxis.offline.train.ensemble import (
+    AUTO,
+    METHODS,
     Combination,
     caruana_select,
     eligible_members,
@@ -53,6 +57,9 @@ class FoldResult:
         Every method of :data:`~vaxis.offline.train.ensemble.METHODS`, fitted.
     shipped : str
         The method the bundle exports.
+    combination_val : dict of str to float
+        Balanced accuracy of every combination on the validation subjects (what
+        ``combine="auto"`` chooses by).
     best : int
         The best single member on the selection subjects.
     error_correlation : array (n_members, n_members)
@@ -76,6 +83,7 @@ class FoldResult:
     eligible: list[int]
     combinations: dict[str, Combination]
     shipped: str
+    combination_val: dict[str, float]
     best: int
     error_correlation: np.ndarray
     inputs: SplitInputs
@@ -137,6 +145,24 @@ def prepare_split(windows: WindowSet, split: Split, config) -> SplitInputs:
                                     tangent=prepared.tangent)  # fmt: skip
         prepared.extra["test_subject"] = transductive.inputs
     return prepared
+
+
+def choose_combination(
+    combinations: dict[str, Combination],
+    val_log_probs: list[np.ndarray],
+    y_val: np.ndarray,
+    combine: str,
+) -> tuple[str, dict[str, float]]:
+    """The combination to ship and every combination's balanced accuracy on the validation
+    windows: ``combine`` itself, or under ``"auto"`` the best there (ties go to the first
+    of :data:`~vaxis.offline.train.ensemble.METHODS`)."""
+    scores = {
+        name: float(balanced_accuracy_score(y_val, c.predict_proba(val_log_probs).argmax(1)))
+        for name, c in combinations.items()
+    }
+    if combine != AUTO:
+        return combine, scores
+    return max(METHODS, key=lambda name: (scores[name], -METHODS.index(name))), scores
 
 
 def train_fold(
@@ -205,9 +231,11 @@ def train_fold(
     ridge, ridge_info = fit_ridge(
         features[train], positions[windows.y[train]], features[val], positions[windows.y[val]],
     )  # fmt: skip
-    shipped = combinations[config.combine]
-    val_probs = shipped.predict_proba([r.log_probs["val"] for r in results])
     y_val = windows.y[val]
+    val_lp = [r.log_probs["val"] for r in results]
+    shipped_name, combination_val = choose_combination(combinations, val_lp, y_val,
+                                                       config.combine)  # fmt: skip
+    val_probs = combinations[shipped_name].predict_proba(val_lp)
     val_r = {
         "ridge": pearson(ridge_predict(ridge, features[val]), positions[y_val]),
         "expectation": pearson(expected_position(val_probs, positions), positions[y_val]),
@@ -225,13 +253,13 @@ def train_fold(
         test["probs_best_transductive"] = np.exp(transductive[best])
         test.update({f"probs_{name}_transductive": c.predict_proba(transductive)
                      for name, c in combinations.items()})  # fmt: skip
-        test["probs_ensemble_transductive"] = test[f"probs_{config.combine}_transductive"]
-    test["probs_ensemble"] = test[f"probs_{config.combine}"]
+        test["probs_ensemble_transductive"] = test[f"probs_{shipped_name}_transductive"]
+    test["probs_ensemble"] = test[f"probs_{shipped_name}"]
     test["valence_expectation"] = expected_position(test["probs_ensemble"], positions)
     return FoldResult(
         split=split, selection=selection, results=results, members=members,
-        eligible=[int(i) for i in eligible], combinations=combinations, shipped=config.combine,
-        best=best, error_correlation=corr, inputs=prepared, ridge=ridge,
-        ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get), val_r=val_r,
+        eligible=[int(i) for i in eligible], combinations=combinations, shipped=shipped_name,
+        combination_val=combination_val, best=best, error_correlation=corr, inputs=prepared,
+        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get), val_r=val_r,
         test=test,
     )  # fmt: skip
