@@ -117,13 +117,12 @@ def main() -> None:
     for structure in ("mixed", "power"):
         corpus = _corpus(args.workdir, structure, args.subjects, args.seconds)
         start = time.perf_counter()
-        trained = train_bundle(corpus, axis, args.workdir / f"bundle-{structure}", config,
-                               progress=False)  # fmt: skip
-        figures = _figures(trained["metrics"])
+        trained = train_bundle(corpus, axis, args.workdir / f"bundle-{structure}", config)
+        figures = _figures(trained.metrics)
         figures["train_seconds"] = round(time.perf_counter() - start, 1)
-        figures["n_test_subjects"] = trained["metrics"]["n_test_subjects"]
-        figures["members"] = trained["metrics"]["folds"][0]["members"]
-        figures["shipped"] = trained["metrics"]["folds"][0]["shipped"]
+        figures["n_test_subjects"] = trained.metrics["n_test_subjects"]
+        figures["members"] = trained.metrics["folds"][0]["members"]
+        figures["shipped"] = trained.metrics["folds"][0]["shipped"]
         result["corpora"][structure] = figures
         ensemble = figures["residual_ensemble"]["balanced_accuracy"]["mean"]
         best = figures["best_member"]["balanced_accuracy"]["mean"]
@@ -135,8 +134,8 @@ def main() -> None:
                                   ratio=round(ensemble / best, 3)))  # fmt: skip
             targets.append(target("mixed: Wilcoxon p, ensemble vs best member",
                                   p, "", "< 0.05", p is not None and p < 0.05))  # fmt: skip
-            offline = trained["metrics"]["residual_ensemble"]["balanced_accuracy"]
-            replay = _replay_unseen(args.workdir, trained["bundle"], args.subjects,
+            offline = trained.metrics["residual_ensemble"]["balanced_accuracy"]
+            replay = _replay_unseen(args.workdir, trained.bundle, args.subjects,
                                     args.unseen, args.seconds)  # fmt: skip
             replay_mean = float(np.mean(list(replay.values())))
             result["replay_unseen_mixed"] = {

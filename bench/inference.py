@@ -48,16 +48,16 @@ def main() -> None:
                            pooling="none", sentences_sha256="none")  # fmt: skip
         axis = save_axis(planted, root / "axis.json")
         config = TrainConfig(epochs=args.epochs, patience=2)
-        trained = train_bundle(corpus_dir, axis, root / "bundle", config, progress=False)
+        trained = train_bundle(corpus_dir, axis, root / "bundle", config)
         corpus = open_corpus(corpus_dir)
-        fold = trained["metrics"]["folds"][0]
+        fold = trained.metrics["folds"][0]
         windows = load_windows(corpus, decimate=config.decimate)
         split = split_inputs(windows, {"features", "raw", "covariance"}, fold["train"], "subject")
         inputs = subject_inputs(corpus, windows, fold["test"][0], split)
-        graph = trained["graph"].eval()
-        session = open_session(trained["bundle"] / "model.onnx", threads=1, prefer_gpu=False)
+        graph = trained.graph.eval()
+        session = open_session(trained.bundle / "model.onnx", threads=1, prefer_gpu=False)
         names = [i.name for i in session.get_inputs()]
-        meta = json.loads((trained["bundle"] / "bundle.json").read_text())
+        meta = json.loads((trained.bundle / "bundle.json").read_text())
 
     n = min(args.windows, len(inputs["features"]))
     ort_times, torch_times = [], []

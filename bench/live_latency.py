@@ -56,7 +56,7 @@ def _bundle(tmp: Path) -> Path:
     axis = save_axis(planted, tmp / "axis.json")
     # The default pool, every member kept: the worst case the default bundle can be.
     config = TrainConfig.quick(pool=12, accuracy_floor=0.0)
-    return train_bundle(corpus, axis, tmp / "bundle", config, progress=False)["bundle"]
+    return train_bundle(corpus, axis, tmp / "bundle", config).bundle
 
 
 def _proc_cpu_s(pid: int) -> float:

@@ -36,7 +36,7 @@ def _bundle(tmp: Path) -> Path:
                        pooling="mean", sentences_sha256="none")  # fmt: skip
     axis = save_axis(planted, tmp / "axis.json")
     config = TrainConfig.quick(pool=10, accuracy_floor=0.0)  # as bench/live_latency.py
-    return train_bundle(corpus, axis, tmp / "bundle", config, progress=False)["bundle"]
+    return train_bundle(corpus, axis, tmp / "bundle", config).bundle
 
 
 def main() -> None:

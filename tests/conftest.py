@@ -8,8 +8,14 @@ Tests of the live path, replay and calibration can decode with it.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from vaxis.offline.train import TrainResult
 
 #: Generative settings of the tiny corpus: the planted structure is strong and subjects'
 #: idiosyncrasies weak, so a few epochs learn it, but not so strong that every model is at
@@ -18,13 +24,18 @@ TINY_CORPUS = {"n_subjects": 10, "seconds": 8, "seed": 0}
 TINY_PARAMS = {"effect": 0.25, "idiosyncrasy": 0.5, "state": 0.2}
 
 
-@pytest.fixture(scope="session")
-def tiny_training(tmp_path_factory):
-    """The result of ``train_bundle`` on the tiny SYNTHETIC corpus, plus its inputs.
+@dataclass(frozen=True)
+class TinyTraining:
+    """``train_bundle``'s result on the tiny SYNTHETIC corpus, and the corpus and axis it read."""
 
-    A dict: ``bundle`` (path), ``graph`` (the exported ensemble in torch), ``metrics``,
-    ``parity_max_abs``, ``synthetic``, ``seconds``, ``corpus`` and ``axis`` (paths).
-    """
+    result: TrainResult
+    corpus: Path
+    axis: Path
+
+
+@pytest.fixture(scope="session")
+def tiny_training(tmp_path_factory) -> TinyTraining:
+    """The result of ``train_bundle`` on the tiny SYNTHETIC corpus, plus its inputs."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from vaxis.offline.axis import AxisFile, save_axis
     from vaxis.offline.corpus.synthetic import VALENCE, SynthParams, write_synthetic_faced
@@ -39,11 +50,11 @@ def tiny_training(tmp_path_factory):
                  sentences_sha256="none"),
         root / "axis.json",
     )  # fmt: skip
-    result = train_bundle(corpus, axis, root / "bundle", TrainConfig.quick(), progress=False)
-    return {**result, "corpus": corpus, "axis": axis}
+    result = train_bundle(corpus, axis, root / "bundle", TrainConfig.quick())
+    return TinyTraining(result, corpus, axis)
 
 
 @pytest.fixture(scope="session")
 def tiny_bundle(tiny_training):
     """Path of a real SYNTHETIC bundle directory (model.onnx + bundle.json + report/)."""
-    return tiny_training["bundle"]
+    return tiny_training.result.bundle

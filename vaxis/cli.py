@@ -332,6 +332,7 @@ def train(
     """Train the residual ensemble and export a bundle (model.onnx + bundle.json + report/)."""
     from vaxis.offline.protocols import get_protocol
     from vaxis.offline.train import TrainConfig, train_bundle
+    from vaxis.progress import ProgressBars
 
     settings = {**get_protocol(protocol).settings(), "folds": folds, "device": device,
                 "seed": seed, "init": None if init is None else str(init), "combine": combine,
@@ -346,9 +347,15 @@ def train(
         if quick
         else TrainConfig(pool=pool, members=members, epochs=epochs, **settings)
     )
-    result = train_bundle(data, axis, out, config, format=format, console=console)
-    m = result["metrics"]
-    label = "SYNTHETIC " if result["synthetic"] else ""
+    with ProgressBars(console) as bars:
+        result = train_bundle(data, axis, out, config, format=format, progress=bars)
+    _print_training(result, out)
+
+
+def _print_training(result, out: Path) -> None:
+    """The test figures of ``vaxis train``, and where the bundle went."""
+    m = result.metrics
+    label = "SYNTHETIC " if result.synthetic else ""
     console.print(f"protocol {m['config']['protocol']}, test subjects, "
                   f"{m['config']['normalisation']} normalisation:")  # fmt: skip
     for name in ("best_member", "naive_average", "stacking", "caruana", "greedy",
@@ -368,8 +375,8 @@ def train(
         f"{v['test_r_expectation']:.3f}; bundle uses {v['source'][0]}"
     )
     console.print(
-        f"wrote the {label}bundle to {result['bundle']} (report in {out}/report) "
-        f"in {result['seconds']:.0f} s"
+        f"wrote the {label}bundle to {result.bundle} (report in {out}/report) "
+        f"in {result.seconds:.0f} s"
     )
 
 

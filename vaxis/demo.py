@@ -85,6 +85,7 @@ def run_demo(
     from vaxis.offline.corpus import open_corpus, print_summary
     from vaxis.offline.corpus.synthetic import SynthParams, write_synthetic_faced
     from vaxis.offline.train import TrainConfig, train_bundle
+    from vaxis.progress import ProgressBars
     from vaxis.stream.replay import attach_labels, replay_realtime
 
     params = SynthParams(**DEMO_PARAMS_KW)
@@ -117,9 +118,10 @@ def run_demo(
 
     console.rule("[bold]3 · baseline members, residual ensemble, ONNX bundle")
     start = time.perf_counter()
-    trained = train_bundle(corpus_dir, out / "axis.json", out / "bundle",
-                           TrainConfig.quick(seed=seed), console=console)  # fmt: skip
-    metrics = trained["metrics"]
+    with ProgressBars(console) as bars:
+        trained = train_bundle(corpus_dir, out / "axis.json", out / "bundle",
+                               TrainConfig.quick(seed=seed), progress=bars)  # fmt: skip
+    metrics = trained.metrics
     table = Table(title="held-out subjects (SYNTHETIC data)")
     for column in ("decoder", "balanced acc.", "kappa", "weighted F1"):
         table.add_column(column, justify="left" if column == "decoder" else "right")
@@ -147,12 +149,12 @@ def run_demo(
         from vaxis.decoder.bundle import load_bundle
         from vaxis.stream.dashboard import Dashboard
 
-        with Dashboard(load_bundle(trained["bundle"]).classes, console=console) as board:
-            result = replay_realtime(raw, trained["bundle"], zmq=zmq_address,
+        with Dashboard(load_bundle(trained.bundle).classes, console=console) as board:
+            result = replay_realtime(raw, trained.bundle, zmq=zmq_address,
                                      on_prediction=board.on_prediction,
                                      on_status=board.on_status)  # fmt: skip
     else:
-        result = replay_realtime(raw, trained["bundle"], zmq=zmq_address)
+        result = replay_realtime(raw, trained.bundle, zmq=zmq_address)
     time.sleep(0.3)
     stop.set()
     listener.join(2)

@@ -112,7 +112,7 @@ def toy_bids(tmp_path_factory):
 def toy_bundle(toy_bids, toy_axis, tmp_path_factory):
     config = TrainConfig.quick(archs=("logistic", "mlp"), pool=2, members=2, epochs=4)
     out = tmp_path_factory.mktemp("toy_bundle") / "bundle"
-    return train_bundle(toy_bids, toy_axis, out, config, progress=False)
+    return train_bundle(toy_bids, toy_axis, out, config)
 
 
 def test_packaged_axis_keeps_faced_and_places_seedv(minilm):
@@ -202,10 +202,10 @@ def test_bids_events_give_the_corpus_its_categories(toy_bids):
 
 
 def test_toy_design_trains_with_the_axis_positions(toy_bundle, toy_axis):
-    bundle = load_bundle(toy_bundle["bundle"])
+    bundle = load_bundle(toy_bundle.bundle)
     assert bundle.classes == TOY_CLASSES and bundle.channels == CHANNELS and bundle.synthetic
     assert bundle.valence_positions == pytest.approx(load_axis(toy_axis).positions)
-    assert toy_bundle["metrics"]["residual_ensemble"]["balanced_accuracy"] > 0.5
+    assert toy_bundle.metrics["residual_ensemble"]["balanced_accuracy"] > 0.5
 
 
 def test_study_mapping_on_the_toy_design(toy_bids, toy_axis, tmp_path):
@@ -218,16 +218,16 @@ def test_study_mapping_on_the_toy_design(toy_bids, toy_axis, tmp_path):
 
 
 def test_replay_reads_the_labels_from_the_bids_events(toy_bundle, toy_bids):
-    subject = toy_bundle["metrics"]["folds"][0]["test"][0]
+    subject = toy_bundle.metrics["folds"][0]["test"][0]
     recording = next((toy_bids / subject / "eeg").glob("*_eeg.vhdr"))
     raw = read_recording(recording)
-    result = attach_labels(replay_fast(raw, toy_bundle["bundle"]), raw)
+    result = attach_labels(replay_fast(raw, toy_bundle.bundle), raw)
     assert {row["true"] for row in result.rows} - {""} == set(TOY_CLASSES)
     assert result.metrics["balanced_accuracy"] > 0.5 and result.metrics["chance"] == 0.25
 
 
 def test_calibration_speaks_the_bundle_classes(toy_bundle, toy_bids, tmp_path):
-    bundle = load_bundle(toy_bundle["bundle"])
+    bundle = load_bundle(toy_bundle.bundle)
     stimuli = ["calm/1", "Tense/1", "happy/1", "sad/1"]
     protocol = load_protocol(_write(tmp_path / "p.json", {"stimuli": stimuli}), bundle.classes)
     for _, marker in protocol.schedule():
@@ -235,9 +235,9 @@ def test_calibration_speaks_the_bundle_classes(toy_bundle, toy_bids, tmp_path):
         assert parsed.kind != "stim" or parsed.cls in bundle.classes
     with pytest.raises(DataError, match=r"class .bored. is not one of the bundle.s"):
         load_protocol(_write(tmp_path / "q.json", {"stimuli": ["bored/1"]}), bundle.classes)
-    subject = toy_bundle["metrics"]["folds"][0]["test"][0]
+    subject = toy_bundle.metrics["folds"][0]["test"][0]
     raw = read_recording(next((toy_bids / subject / "eeg").glob("*_eeg.vhdr")))
-    profile = adapt(raw, toy_bundle["bundle"], "P01", tmp_path / "P01")
+    profile = adapt(raw, toy_bundle.bundle, "P01", tmp_path / "P01")
     assert profile.metrics["held_out_classes"] == 4 and profile.metrics["chance"] == 0.25
 
 

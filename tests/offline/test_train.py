@@ -71,7 +71,7 @@ def _training_inputs(tiny_training, subject_id: str):
     from vaxis.offline.splits import faced_split
     from vaxis.offline.train.normalise import split_inputs, subject_inputs
 
-    corpus = open_corpus(tiny_training["corpus"])
+    corpus = open_corpus(tiny_training.corpus)
     windows = load_windows(corpus, covariance=True)
     split = split_inputs(windows, {"features", "raw", "covariance"},
                          faced_split(corpus.subject_ids).train, "subject")  # fmt: skip
@@ -79,27 +79,27 @@ def _training_inputs(tiny_training, subject_id: str):
 
 
 def test_onnxruntime_matches_torch_on_test_windows(tiny_training):
-    test_ids = tiny_training["metrics"]["folds"][0]["test"]
+    test_ids = tiny_training.result.metrics["folds"][0]["test"]
     _, _, inputs = _training_inputs(tiny_training, test_ids[-1])
-    ours = torch_outputs(tiny_training["graph"], inputs)
-    theirs = onnx_outputs(tiny_training["bundle"] / "model.onnx", inputs)
+    ours = torch_outputs(tiny_training.result.graph, inputs)
+    theirs = onnx_outputs(tiny_training.result.bundle / "model.onnx", inputs)
     for key in ("probs", "valence"):
         np.testing.assert_allclose(theirs[key].reshape(ours[key].shape), ours[key], atol=1e-4)
     np.testing.assert_allclose(ours["probs"].sum(axis=1), 1.0, atol=1e-5)
-    assert tiny_training["parity_max_abs"] < 1e-4
+    assert tiny_training.result.parity_max_abs < 1e-4
 
 
 def test_live_decoder_reproduces_training_predictions(tiny_training):
     """The live Decoder, fed microvolt windows and the subject's statistics, gives what the
     trained ensemble gives on the training pipeline's inputs."""
-    subject_id = tiny_training["metrics"]["folds"][0]["test"][0]
+    subject_id = tiny_training.result.metrics["folds"][0]["test"][0]
     corpus, stats, inputs = _training_inputs(tiny_training, subject_id)
-    bundle = load_bundle(tiny_training["bundle"])
+    bundle = load_bundle(tiny_training.result.bundle)
     subject = next(s for s in corpus if s.subject_id == subject_id)
     picks = [corpus.channels.index(c) for c in bundle.channels]
     clip = subject.load()[0, picks, : bundle.window_samples]
     decoded = Decoder(bundle, stats=stats).decode(clip[None])
-    expected = torch_outputs(tiny_training["graph"], inputs)
+    expected = torch_outputs(tiny_training.result.graph, inputs)
     np.testing.assert_allclose(decoded.probs[0], expected["probs"][0], atol=1e-4)
     np.testing.assert_allclose(decoded.valence[0], expected["valence"][0], atol=1e-4)
 
@@ -111,24 +111,24 @@ def test_an_envelope_member_decodes_live_as_it_trained(tiny_training, tmp_path):
     from vaxis.offline.train.normalise import split_inputs, subject_inputs
 
     config = TrainConfig.quick(archs=("envelope",), pool=1, members=1)
-    result = train_bundle(tiny_training["corpus"], tiny_training["axis"], tmp_path / "bundle",
-                          config, progress=False)  # fmt: skip
-    bundle = load_bundle(result["bundle"])
+    result = train_bundle(tiny_training.corpus, tiny_training.axis, tmp_path / "bundle",
+                          config)  # fmt: skip
+    bundle = load_bundle(result.bundle)
     assert "envelope" in bundle.kinds
     assert InputStats.from_dict(bundle.normalisation["prior"]).envelope_mean.shape == (30, 5)
-    corpus = open_corpus(tiny_training["corpus"])
+    corpus = open_corpus(tiny_training.corpus)
     windows = load_windows(corpus, covariance=False)
     split = split_inputs(windows, {"features", "envelope"},
                          faced_split(corpus.subject_ids).train, "subject")  # fmt: skip
-    subject_id = result["metrics"]["folds"][0]["test"][0]
+    subject_id = result.metrics["folds"][0]["test"][0]
     inputs = subject_inputs(corpus, windows, subject_id, split, kinds=bundle.kinds)
     subject = next(s for s in corpus if s.subject_id == subject_id)
     picks = [corpus.channels.index(c) for c in bundle.channels]
     clip = subject.load()[0, picks, : bundle.window_samples]
     decoded = Decoder(bundle, stats=split.stats[subject_id]).decode(clip[None])
-    expected = torch_outputs(result["graph"], inputs)
+    expected = torch_outputs(result.graph, inputs)
     np.testing.assert_allclose(decoded.probs[0], expected["probs"][0], atol=1e-4)
-    assert result["parity_max_abs"] < 1e-4
+    assert result.parity_max_abs < 1e-4
 
 
 def test_bundle_decodes_without_torch(tiny_bundle):
@@ -161,7 +161,7 @@ def test_ensemble_is_chosen_on_subjects_no_member_saw(tiny_training):
     """The combinations are fitted on selection subjects, disjoint from every member's bag,
     the validation (early-stopping) and the test subjects; only members above the floor
     take part; the shipped combination is stacking."""
-    fold = tiny_training["metrics"]["folds"][0]
+    fold = tiny_training.result.metrics["folds"][0]
     selection = set(fold["selection"])
     assert selection and selection <= set(fold["train"])
     assert not selection & (set(fold["val"]) | set(fold["test"]))
@@ -181,7 +181,7 @@ def test_ensemble_is_at_least_its_best_member(tiny_training):
     The tolerance is one binomial standard error of a balanced accuracy on this many test
     windows (~0.04): with two test subjects single-window noise dominates.
     """
-    metrics = tiny_training["metrics"]
+    metrics = tiny_training.result.metrics
     n = metrics["n_test_windows"]
     ensemble = metrics["residual_ensemble"]["balanced_accuracy"]
     best = metrics["best_member"]["balanced_accuracy"]
@@ -219,15 +219,15 @@ def test_user_errors(tiny_training, tmp_path):
         TrainConfig(archs=("transformer",)).check()
     corpus_dir = write_synthetic_faced(tmp_path / "de", n_subjects=3, seconds=2, fmt="de")
     with pytest.raises(DataError, match="needs raw EEG"):
-        train_bundle(corpus_dir, tiny_training["axis"], tmp_path / "b", progress=False)
+        train_bundle(corpus_dir, tiny_training.axis, tmp_path / "b")
     with pytest.raises(DataError, match="does not exist"):
-        train_bundle(corpus_dir, tmp_path / "missing.json", tmp_path / "b", progress=False)
+        train_bundle(corpus_dir, tmp_path / "missing.json", tmp_path / "b")
 
 
 def test_cli_train_smoke(tiny_training, tmp_path):
     out = tmp_path / "bundle"
-    cmd = [sys.executable, "-m", "vaxis.cli", "train", "--data", str(tiny_training["corpus"]),
-           "--axis", str(tiny_training["axis"]), "-o", str(out), "--pool", "2",
+    cmd = [sys.executable, "-m", "vaxis.cli", "train", "--data", str(tiny_training.corpus),
+           "--axis", str(tiny_training.axis), "-o", str(out), "--pool", "2",
            "--members", "2", "--epochs", "1", "--window", "2", "--hop", "2"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -243,12 +243,18 @@ def test_kfold_tests_every_subject_once(tiny_training, tmp_path):
     corpus_dir = write_synthetic_faced(tmp_path / "corpus", n_subjects=6, seconds=4,
                                        fmt="processed", effect=0.3)  # fmt: skip
     config = TrainConfig(split="kfold", folds=3, pool=2, members=2, epochs=2, window_s=2.0)
-    result = train_bundle(corpus_dir, tiny_training["axis"], tmp_path / "b", config,
-                          progress=False)  # fmt: skip
-    metrics = result["metrics"]
+    told = []
+    result = train_bundle(corpus_dir, tiny_training.axis, tmp_path / "b", config,
+                          progress=lambda *step: told.append(step))  # fmt: skip
+    # Every stage is announced at 0 and counts up to its total: subjects, members, export.
+    finished = {stage: done for stage, done, total in told if done == total}
+    stages = ["features", *(f"seed 0, fold {i}/3" for i in (1, 2, 3)), "export and report"]
+    assert told[0] == ("features", 0, 6) and list(finished) == stages
+    assert finished["seed 0, fold 1/3"] == 2 and result.synthetic and result.seconds > 0
+    metrics = result.metrics
     tested = [s for fold in metrics["folds"] for s in fold["test"]]
     assert sorted(tested) == [f"sub{i:03d}" for i in range(6)]
     assert set(metrics["residual_ensemble"]["per_subject"]) == set(tested)
     assert metrics["wilcoxon"]["ensemble_vs_best_member"]["n_subjects"] == 6
-    bundle = load_bundle(result["bundle"])
+    bundle = load_bundle(result.bundle)
     assert bundle.meta["provenance"]["split"]["test"] == metrics["folds"][0]["test"]

@@ -89,12 +89,12 @@ def test_cli_replay_fast(tmp_path, tiny_bundle):
 def test_replay_of_a_test_subject_reproduces_the_causal_report(tiny_training):
     """The report's causal figure for a held-out subject is what ``replay --fast`` of that
     subject's recording gives: same windows, same running statistics, same model."""
-    metrics = tiny_training["metrics"]
+    metrics = tiny_training.result.metrics
     assert metrics["config"]["normalisation"] == "causal"
     for subject in metrics["folds"][0]["test"]:
-        path = tiny_training["corpus"] / "Processed_data" / f"{subject}.pkl"
+        path = tiny_training.corpus / "Processed_data" / f"{subject}.pkl"
         raw = read_recording(path)
-        replayed = attach_labels(replay_fast(raw, tiny_training["bundle"]), raw)
+        replayed = attach_labels(replay_fast(raw, tiny_training.result.bundle), raw)
         offline = metrics["residual_ensemble"]["per_subject"][subject]
         assert abs(replayed.metrics["balanced_accuracy"] - offline) <= 0.01, (subject, offline)
     assert "TRANSDUCTIVE" in metrics["transductive"]["note"]
