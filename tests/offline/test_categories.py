@@ -181,7 +181,7 @@ def test_cli_axis_build_with_own_sentences_and_extra(tmp_path):
     one_each = _write(tmp_path / "two.json", {"joy": "x", "fear": "y"})
     args = ["axis", "build", "-o", str(out), "--sentences", str(one_each)]
     bad = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    assert bad.returncode == 1 and "give --layer N" in bad.stderr
+    assert bad.returncode == 1 and "give layer=N" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 

@@ -220,6 +220,31 @@ def _zero(raw: np.ndarray, sides: np.ndarray) -> float:
     return float((raw[sides > 0].mean() + raw[sides < 0].mean()) / 2)
 
 
+def _as_sentences(sentences: Sentences | dict[str, str] | None) -> Sentences:
+    if sentences is None:
+        return load_sentences()
+    if isinstance(sentences, Sentences):
+        return sentences
+    unknown = [c for c in sentences if c not in SIDES]
+    if unknown:
+        raise DataError(f"categories {unknown} have no valence side; pass Sentences")
+    return Sentences(dict(sentences), {c: SIDES[c] for c in sentences})
+
+
+def _choose_layer(layer: int | str, states: np.ndarray, sides: np.ndarray, model: str) -> int:
+    """``layer``, or with ``"auto"`` the layer whose direction best generalises."""
+    if layer == "auto":
+        if min(np.sum(sides > 0), np.sum(sides < 0)) < 2:
+            raise DataError("layer='auto' needs two defining categories on each side (it "
+                            "leaves one out); give layer=N")  # fmt: skip
+        scores = [layer_score(states[i].astype(np.float64), sides) for i in range(1, len(states))]
+        layer = 1 + int(np.argmax(scores))
+    layer = int(layer)
+    if not 0 <= layer < len(states):
+        raise ConfigError(f"layer={layer} out of range: {model} has layers 0-{len(states) - 1}")
+    return layer
+
+
 def build_axis(
     model: str | None = None,
     layer: int | str = "auto",
@@ -235,26 +260,12 @@ def build_axis(
     """
     if "{}" not in template:
         raise DataError(f"template {template!r} must contain '{{}}' where the text goes")
-    if sentences is None:
-        sentences = load_sentences()
-    elif not isinstance(sentences, Sentences):
-        unknown = [c for c in sentences if c not in SIDES]
-        if unknown:
-            raise DataError(f"categories {unknown} have no valence side; pass Sentences")
-        sentences = Sentences(dict(sentences), {c: SIDES[c] for c in sentences})
+    sentences = _as_sentences(sentences)
     names = list(sentences.defining)
     lm = lm or LanguageModel(model)
     states = lm.hidden_states([sentences.defining[c] for c in names], pooling)
     sides = np.array([sentences.sides[c] for c in names], dtype=float)
-    if layer == "auto":
-        if min(np.sum(sides > 0), np.sum(sides < 0)) < 2:
-            raise DataError("layer='auto' needs two defining categories on each side (it "
-                            "leaves one out); give layer=N")  # fmt: skip
-        scores = [layer_score(states[i].astype(np.float64), sides) for i in range(1, len(states))]
-        layer = 1 + int(np.argmax(scores))
-    layer = int(layer)
-    if not 0 <= layer < len(states):
-        raise ConfigError(f"layer={layer} out of range: {lm.id} has layers 0-{len(states) - 1}")
+    layer = _choose_layer(layer, states, sides, lm.id)
     h = states[layer].astype(np.float64)
     center = h.mean(0)
     d = _direction(h, sides)
