@@ -316,8 +316,12 @@ def train(
         ),  # fmt: skip
     ] = None,
     combine: Annotated[
-        str, typer.Option(help="Combination the bundle ships: stacking, caruana, greedy, mean.")
-    ] = "stacking",
+        str,
+        typer.Option(
+            help="Combination the bundle ships: auto (the best on the validation "
+            "subjects), stacking, caruana, greedy, mean."
+        ),  # fmt: skip
+    ] = "auto",
     archs: Annotated[
         str | None, typer.Option(help="Comma-separated architectures of the pool (default: all).")
     ] = None,

@@ -41,7 +41,9 @@ def test_bundle_loads_and_validates(tiny_bundle):
         assert (kind in kinds) == any(m["kind"] == kind for m in members)
     assert ("covariance" in kinds) == ("covariance" in meta["features"])
     combination = meta["onnx"]["combination"]
-    assert combination["method"] == "stacking"
+    assert combination["method"] == bundle.meta["onnx"]["combination"]["method"]
+    shipped = json.loads((tiny_bundle / "report" / "metrics.json").read_text())["folds"][0]
+    assert combination["method"] == shipped["shipped"]
     assert combination["members"] == list(range(len(members)))
     assert meta["normalisation"]["method"] == "causal" and meta["normalisation"]["warmup"] == 20
     prior = InputStats.from_dict(meta["normalisation"]["prior"])
@@ -160,7 +162,8 @@ def test_bundle_decodes_without_torch(tiny_bundle):
 def test_ensemble_is_chosen_on_subjects_no_member_saw(tiny_training):
     """The combinations are fitted on selection subjects, disjoint from every member's bag,
     the validation (early-stopping) and the test subjects; only members above the floor
-    take part; the shipped combination is stacking."""
+    take part; under ``combine="auto"`` the shipped combination is the one best on the
+    validation subjects."""
     fold = tiny_training.result.metrics["folds"][0]
     selection = set(fold["selection"])
     assert selection and selection <= set(fold["train"])
@@ -172,7 +175,9 @@ def test_ensemble_is_chosen_on_subjects_no_member_saw(tiny_training):
     assert all(scores[i] >= floor - 1e-12 for i in fold["eligible"])
     for name in ("stacking", "caruana", "greedy"):
         assert set(fold["combinations"][name]["members"]) <= set(fold["eligible"])
-    assert fold["shipped"] == "stacking"
+    on_val = fold["combination_val_balanced_accuracy"]
+    assert set(on_val) == {"stacking", "caruana", "greedy", "mean"}
+    assert on_val[fold["shipped"]] == max(on_val.values())
 
 
 def test_ensemble_is_at_least_its_best_member(tiny_training):
@@ -228,13 +233,15 @@ def test_cli_train_smoke(tiny_training, tmp_path):
     out = tmp_path / "bundle"
     cmd = [sys.executable, "-m", "vaxis.cli", "train", "--data", str(tiny_training.corpus),
            "--axis", str(tiny_training.axis), "-o", str(out), "--pool", "2",
-           "--members", "2", "--epochs", "1", "--window", "2", "--hop", "2"]  # fmt: skip
+           "--members", "2", "--epochs", "1", "--window", "2", "--hop", "2",
+           "--combine", "caruana"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "SYNTHETIC bundle" in done.stderr and "residual ensemble" in done.stderr
     bundle = load_bundle(out)
     assert bundle.window_samples == 500 and bundle.meta["training"]["pool"] == 2
-    bad = subprocess.run(cmd[:-8] + ["--device", "cuda"], capture_output=True, text=True)
+    assert bundle.meta["onnx"]["combination"]["method"] == "caruana"
+    bad = subprocess.run(cmd[:-10] + ["--device", "cuda"], capture_output=True, text=True)
     if not torch.cuda.is_available():
         assert bad.returncode == 1 and "CUDA" in bad.stderr and "Traceback" not in bad.stderr
 
