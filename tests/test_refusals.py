@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import resource
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
@@ -509,6 +510,24 @@ def xdf_cut_in_a_chunk(d):
     return _write(d, "cut.xdf", raw)
 
 
+def _xdf_chunk(tag: int, content: bytes) -> bytes:
+    """One XDF chunk: 4 length bytes, the length (tag + content), the tag, the content."""
+    body = struct.pack("<H", tag) + content
+    return bytes([4]) + struct.pack("<I", len(body)) + body
+
+
+@case("recording")
+def xdf_with_only_a_marker_stream(d):
+    header = b'<?xml version="1.0"?><info><version>1.0</version></info>'
+    markers = (
+        b'<?xml version="1.0"?><info><name>Markers</name><type>Markers</type>'
+        b"<channel_count>1</channel_count><nominal_srate>0</nominal_srate>"
+        b"<channel_format>string</channel_format><created_at>0</created_at></info>"
+    )
+    raw = b"XDF:" + _xdf_chunk(1, header) + _xdf_chunk(2, struct.pack("<I", 1) + markers)
+    return _write(d, "markers.xdf", raw)
+
+
 # -- running them -------------------------------------------------------------------------
 
 
@@ -605,6 +624,11 @@ def test_peak_rss_stays_under_a_gigabyte_and_nothing_ran(results):
 def test_huge_shape_is_refused_naming_the_declared_shape(results):
     message = results["outcomes"]["ndarray_with_a_huge_shape"]["message"]
     assert "(28, 32, 300000)" in message and "nothing was allocated" in message
+
+
+def test_a_reader_error_keeps_its_own_reason(results):
+    message = results["outcomes"]["xdf_with_only_a_marker_stream"]["message"]
+    assert "no regular numeric (EEG) stream" in message and "malformed" not in message
 
 
 def test_a_layout_bound_refuses_an_array_that_would_fit_the_file(tmp_path):

@@ -146,3 +146,17 @@ def test_profile_carries_the_covariance_statistics(bundle_dir, tmp_path):
     np.testing.assert_array_equal(again.stats.covariance_std, stats.covariance_std)
     decoded = Decoder(bundle, stats=again.stats).decode(eeg(3, seed=6))
     assert decoded.valid.all()
+
+
+def test_a_profile_whose_model_changed_is_refused_for_that_reason(bundle_dir, tmp_path):
+    bundle = load_bundle(bundle_dir)
+    folder = tmp_path / "profile"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes((bundle_dir / "model.onnx").read_bytes())
+    stats = fit_stats(bundle, eeg(20, seed=5))
+    profile = Profile("p01", bundle.model_id, bundle.meta["onnx"]["sha256"], stats,
+                      model_path=folder / "model.onnx")  # fmt: skip
+    save_profile(profile, folder)
+    (folder / "model.onnx").write_bytes(b"tampered")
+    with pytest.raises(BundleError, match="does not match profile.json sha256"):
+        load_profile(folder)

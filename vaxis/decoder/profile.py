@@ -129,5 +129,7 @@ def load_profile(path: str | Path) -> Profile:
             synthetic=bool(meta.get("synthetic", False)),
             created=str(meta.get("created", "")),
         )
+    except BundleError:
+        raise  # already says what is wrong (a BundleError is also a ValueError)
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(f"{meta_path}: malformed profile ({err!r})") from None

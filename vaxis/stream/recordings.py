@@ -70,6 +70,8 @@ def read_xdf(path: Path):
         raise DataError(f"{path}: not a readable XDF file ({_why(err)})") from None
     try:
         return _xdf_raw(streams, path, mne)
+    except DataError:
+        raise  # already says what is wrong (a DataError is also a ValueError)
     except (KeyError, IndexError, TypeError, ValueError) as err:
         raise DataError(f"{path}: malformed XDF stream ({_why(err)})") from None
 
