@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vaxis.decoder.inputs import RunningStats, window_inputs
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.train.data import load_windows, subject_windows
@@ -57,5 +57,5 @@ def test_subject_population_and_causal_differ_as_documented(setup):
     # Causal: the prior for the first WARMUP windows, the subject's own statistics so far after.
     np.testing.assert_allclose(causal[mask][: WARMUP - 1], expected[: WARMUP - 1], rtol=1e-4)
     assert not np.allclose(causal[mask][-1], expected[-1], rtol=1e-3)
-    with pytest.raises(DataError, match="unknown normalisation"):
+    with pytest.raises(ConfigError, match="unknown normalisation"):
         split_inputs(windows, {"features"}, TRAIN, "global")

@@ -15,7 +15,7 @@ from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS
 from vaxis.decoder.inputs import InputStats
 from vaxis.decoder.pipeline import Decoder
-from vaxis.errors import DataError, ModelError
+from vaxis.errors import ConfigError, DataError, ModelError
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.train import TrainConfig, resolve_device, train_bundle
@@ -220,7 +220,7 @@ def test_zoo_serves_the_study():
 def test_user_errors(tiny_training, tmp_path):
     with pytest.raises(ModelError, match="no CUDA|unknown device"):
         resolve_device("cuda" if not torch.cuda.is_available() else "tpu")
-    with pytest.raises(ModelError, match="unknown architectures"):
+    with pytest.raises(ConfigError, match="unknown architectures"):
         TrainConfig(archs=("transformer",)).check()
     corpus_dir = write_synthetic_faced(tmp_path / "de", n_subjects=3, seconds=2, fmt="de")
     with pytest.raises(DataError, match="needs raw EEG"):

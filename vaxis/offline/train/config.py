@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from vaxis.errors import ModelError
+from vaxis.errors import ConfigError, ModelError
 from vaxis.offline.train.ensemble import AUTO, METHODS
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.normalise import NORMALISATIONS
@@ -134,26 +134,28 @@ class TrainConfig:
         """Raise :class:`ModelError` on settings that cannot train; return self."""
         unknown = [a for a in self.archs if a not in ZOO]
         if unknown:
-            raise ModelError(f"unknown architectures {unknown}; the zoo holds {list(ZOO)}")
+            raise ConfigError(f"unknown architectures {unknown}; the zoo holds {list(ZOO)}")
         if self.split not in SPLITS:
-            raise ModelError(f"unknown split {self.split!r}; expected one of {SPLITS}")
+            raise ConfigError(f"unknown split {self.split!r}; expected one of {SPLITS}")
         if not 1 <= self.min_members <= self.members:
-            raise ModelError(f"min_members must be in 1..members, got {self.min_members}")
+            raise ConfigError(f"min_members must be in 1..members, got {self.min_members}")
         if self.pool < 1 or self.members < 1:
-            raise ModelError(f"--pool and --members must be >= 1, got {self.pool}, {self.members}")
+            raise ConfigError(f"pool and members must be >= 1, got {self.pool}, {self.members}")
         if self.normalisation not in NORMALISATIONS:
-            raise ModelError(f"unknown normalisation {self.normalisation!r}; expected one of "
+            raise ConfigError(f"unknown normalisation {self.normalisation!r}; expected one of "
                              f"{NORMALISATIONS}")  # fmt: skip
         if self.combine not in COMBINE:
-            raise ModelError(f"unknown combination {self.combine!r}; expected one of {COMBINE}")
+            raise ConfigError(f"unknown combination {self.combine!r}; expected one of {COMBINE}")
         if not 0 < self.selection_fraction < 1:
-            raise ModelError(f"selection_fraction must be in (0, 1), got {self.selection_fraction}")
+            raise ConfigError(
+                f"selection_fraction must be in (0, 1), got {self.selection_fraction}"
+            )
         if not 0 <= self.accuracy_floor <= 1:
-            raise ModelError(f"accuracy_floor must be in [0, 1], got {self.accuracy_floor}")
+            raise ConfigError(f"accuracy_floor must be in [0, 1], got {self.accuracy_floor}")
         if self.seeds < 1 or self.caruana_rounds < 1 or self.n_jobs == 0:
-            raise ModelError("seeds and caruana_rounds must be >= 1 and n_jobs non-zero")
+            raise ConfigError("seeds and caruana_rounds must be >= 1 and n_jobs non-zero")
         if self.epochs < 1:
-            raise ModelError(f"--epochs must be >= 1, got {self.epochs}")
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
         return self
 
     def to_dict(self) -> dict:
@@ -170,10 +172,10 @@ def resolve_device(device: str) -> str:
         if not torch.cuda.is_available():
             build = f"built for CUDA {torch.version.cuda}" if torch.version.cuda else "CPU-only"
             raise ModelError(
-                f"--device {device}: torch sees no CUDA device (torch {torch.__version__}, "
-                f"{build}); use --device cpu or auto"
+                f"device={device!r}: torch sees no CUDA device (torch {torch.__version__}, "
+                f"{build}); use device 'cpu' or 'auto'"
             )
         return device
     if device != "cpu":
-        raise ModelError(f"unknown device {device!r}; expected auto, cpu or cuda")
+        raise ConfigError(f"unknown device {device!r}; expected auto, cpu or cuda")
     return device

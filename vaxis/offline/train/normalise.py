@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vaxis.decoder.inputs import EPS, ZSCORED, InputStats, RunningStats, window_inputs
-from vaxis.errors import DataError
+from vaxis.errors import ConfigError
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.data import WINDOW_KINDS, WindowSet, subject_windows
 
@@ -94,7 +94,7 @@ def split_inputs(
         A tangent space already fitted on ``train_ids`` (saves fitting it again).
     """
     if normalisation not in NORMALISATIONS:
-        raise DataError(f"unknown normalisation {normalisation!r}; expected {NORMALISATIONS}")
+        raise ConfigError(f"unknown normalisation {normalisation!r}; expected {NORMALISATIONS}")
     unnormalised = {kind: windows.inputs(kind) for kind in kinds & set(WINDOW_KINDS)}
     stats, tangent = windows.stats, None
     if "covariance" in kinds:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vaxis.errors import ModelError
+from vaxis.errors import ConfigError, ModelError
 
 #: Time steps the patch encoder's first convolution leaves of each patch: the token's
 #: features are ``d_model // STEPS`` convolution channels at each of them.
@@ -59,10 +59,10 @@ class PatchEmbedding(nn.Module):
     def __init__(self, patch_size: int, d_model: int, dropout: float = 0.1):
         super().__init__()
         if d_model % STEPS:
-            raise ModelError(f"CBraMod's d_model must be a multiple of {STEPS}, got {d_model}")
+            raise ConfigError(f"CBraMod's d_model must be a multiple of {STEPS}, got {d_model}")
         stride = math.ceil(patch_size / STEPS)
         if math.ceil(patch_size / stride) != STEPS:
-            raise ModelError(f"patches of {patch_size} samples are too short for CBraMod")
+            raise ConfigError(f"patches of {patch_size} samples are too short for CBraMod")
         width = d_model // STEPS
         groups = 5 if width % 5 == 0 else 1
         self.d_model = d_model
