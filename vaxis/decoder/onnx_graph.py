@@ -34,7 +34,7 @@ class TensorInfo:
 
     name: str
     elem_type: int
-    shape: tuple
+    shape: tuple[int | str | None, ...]
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buf: memoryview) -> Iterator[tuple[int, int, object, int, int]]:
+def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview, int, int]]:
     """``(field, wire type, value, start, end)`` of each field; ``value`` is an int for
     varints and fixed-width fields, a memoryview for length-delimited ones; ``start:end``
     is the whole field, key included."""
@@ -68,6 +68,7 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, object, int, int]]:
         start = pos
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
+        value: int | memoryview
         if wire == _VARINT:
             value, pos = _varint(buf, pos)
         elif wire == _FIXED64:
@@ -84,7 +85,9 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, object, int, int]]:
         yield number, wire, value, start, pos
 
 
-def _text(value) -> str:
+def _text(value: int | memoryview) -> str:
+    if not isinstance(value, memoryview):
+        raise OnnxFormatError("a string field is not length-delimited")
     try:
         return bytes(value).decode("utf-8")
     except UnicodeDecodeError:
@@ -92,27 +95,28 @@ def _text(value) -> str:
 
 
 def _sub(buf: memoryview, number: int) -> list[memoryview]:
-    return [v for n, w, v, _, _ in _fields(buf) if n == number and w == _BYTES]
+    return [v for n, _, v, _, _ in _fields(buf) if n == number and isinstance(v, memoryview)]
 
 
 def _tensor_info(value_info: memoryview) -> TensorInfo:
-    name, elem_type, shape = "", 0, ()
+    name, elem_type = "", 0
+    shape: tuple[int | str | None, ...] = ()
     for number, _, value, _, _ in _fields(value_info):
         if number == 1:
             name = _text(value)
-        elif number == 2:
+        elif number == 2 and isinstance(value, memoryview):
             for tensor in _sub(value, 1):
                 for n, _, v, _, _ in _fields(tensor):
-                    if n == 1:
+                    if n == 1 and isinstance(v, int):
                         elem_type = v
-                    elif n == 2:
+                    elif n == 2 and isinstance(v, memoryview):
                         shape = tuple(_dim(d) for d in _sub(v, 1))
     return TensorInfo(name, elem_type, shape)
 
 
 def _dim(dimension: memoryview) -> int | str | None:
-    for number, wire, value, _, _ in _fields(dimension):
-        if number == 1 and wire == _VARINT:
+    for number, _, value, _, _ in _fields(dimension):
+        if number == 1 and isinstance(value, int):
             return value
         if number == 2:
             return _text(value)
@@ -129,15 +133,17 @@ def read_signature(path: str | Path) -> GraphSignature:
     """
     buf = memoryview(Path(path).read_bytes())
     signature, graph = GraphSignature(), None
-    for number, wire, value, _, _ in _fields(buf):
-        if number == 7 and wire == _BYTES:
+    for number, _, value, _, _ in _fields(buf):
+        if not isinstance(value, memoryview):
+            continue
+        if number == 7:
             graph = value
-        elif number == 14 and wire == _BYTES:
+        elif number == 14:
             entry = {n: _text(v) for n, w, v, _, _ in _fields(value) if w == _BYTES}
             signature.metadata[entry.get(1, "")] = entry.get(2, "")
     if graph is None:
         raise OnnxFormatError("no graph in the model")
-    initialised = set()
+    initialised: set[str] = set()
     for tensor in _sub(graph, 5):
         initialised.update(_text(v) for n, w, v, _, _ in _fields(tensor) if n == 8 and w == _BYTES)
     signature.inputs = [
@@ -177,7 +183,7 @@ def write_metadata(path: str | Path, entries: Mapping[str, str], replace_prefix:
     kept, has_graph = bytearray(), False
     for number, wire, value, start, end in _fields(buf):
         has_graph |= number == 7 and wire == _BYTES
-        if number == 14 and wire == _BYTES:
+        if number == 14 and isinstance(value, memoryview):
             key = next((_text(v) for n, w, v, _, _ in _fields(value) if n == 1), "")
             if key.startswith(replace_prefix):
                 continue
