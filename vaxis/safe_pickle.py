@@ -29,8 +29,10 @@ import math
 import operator
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from struct import unpack
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +98,7 @@ def _shape(shape) -> tuple[int, ...]:
     return dims
 
 
-def _bytes(size: int) -> str:
+def _bytes(size: float) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if size < 1024 or unit == "PiB":
             return f"{size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
@@ -115,6 +117,11 @@ def _counted(handler):
 
 
 class _ArrayUnpickler(pickle._Unpickler):  # the pure-Python unpickler: every opcode is ours
+    # Set by pickle._Unpickler.load() and absent from its stub.
+    stack: list[Any]
+    read: Callable[[int], bytes]
+    append: Callable[[Any], None]
+
     def __init__(self, file, file_bytes: int, max_elements: int | None, layout: str):
         super().__init__(file, encoding="latin1")
         self.file_bytes = file_bytes
@@ -230,7 +237,7 @@ class _ArrayUnpickler(pickle._Unpickler):  # the pure-Python unpickler: every op
         )  # fmt: skip
         if not simple:
             raise _Refused(f"dtype state {state!r:.80} is not a plain numeric one")
-        dtype.__setstate__(state)
+        dtype.__setstate__(state)  # type: ignore[attr-defined]  # numpy's stub omits it
 
     def _set_array_state(self, array: np.ndarray, state) -> None:
         if not isinstance(state, tuple) or len(state) not in (4, 5):
@@ -247,7 +254,8 @@ class _ArrayUnpickler(pickle._Unpickler):  # the pure-Python unpickler: every op
                 f"array data of {len(data)} bytes does not fill shape {dims} {dtype} "
                 f"({needed} bytes)"
             )
-        array.__setstate__((1, dims, dtype, bool(fortran), data))
+        # numpy's stub asks for np.bool_; the C implementation takes any truth value.
+        array.__setstate__((1, dims, dtype, bool(fortran), data))  # type: ignore[arg-type]
 
     def _declared_length(self, opcode: str) -> int:
         (length,) = unpack("<Q", self.read(8))
