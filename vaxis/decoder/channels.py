@@ -51,7 +51,7 @@ def match_channels(available: Sequence[str], wanted: Sequence[str]) -> list[int]
     StreamError
         If any wanted channel is missing; the message lists all of them.
     """
-    index = {}
+    index: dict[str, int] = {}
     for i, name in enumerate(available):
         index.setdefault(canonical(name), i)
     missing = [name for name in wanted if canonical(name) not in index]

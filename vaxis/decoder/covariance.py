@@ -45,7 +45,7 @@ def _band_bins(
     n_times: int, sfreq: float, bands: tuple[tuple[float, float], ...]
 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Per band: the FFT bins inside it and the square roots of their weights."""
-    weights = band_matrix(n_times, sfreq, dict(enumerate(bands)))
+    weights = band_matrix(n_times, sfreq, {str(i): band for i, band in enumerate(bands)})
     out = []
     for column in weights.T:
         bins = np.flatnonzero(column)

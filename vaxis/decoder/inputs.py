@@ -89,7 +89,7 @@ def window_inputs(
         out["features"] = extract(raw, sfreq, feature_kind, bands).astype(np.float32)
     if "raw" in kinds:
         out["raw"] = raw
-    if "covariance" in kinds:
+    if "covariance" in kinds and tangent is not None:  # None was refused above
         out["covariance"] = tangent.transform(raw, sfreq).astype(np.float32)
     if "envelope" in kinds:
         out["envelope"] = envelope_variability(raw, sfreq, bands).astype(np.float32)
@@ -182,6 +182,7 @@ class InputStats:
         out = {}
         for kind, x in inputs.items():
             if kind == "raw":
+                assert self.raw_std is not None  # "raw" is in self.kinds only then
                 out[kind] = x / np.maximum(self.raw_std, EPS)[:, None]
             else:
                 mean, std = (getattr(self, name) for name in ZSCORED[kind])

@@ -24,6 +24,7 @@ import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -187,7 +188,7 @@ def _check_tensor(info, expected: list, what: str) -> None:
 # -- fields -----------------------------------------------------------------------------
 
 
-def _fail(where: str, key: str, problem: str):
+def _fail(where: str, key: str, problem: str) -> NoReturn:
     raise BundleError(f"{where}: {key} {problem}")
 
 
@@ -229,6 +230,25 @@ def check_fields(meta: Mapping, where: str) -> None:
     Called by :func:`vaxis.decoder.bundle.validate_meta` once the top-level keys are known
     to be present. Raises :class:`BundleError` naming the field and what is wrong with it.
     """
+    channels, sfreq, samples = _check_header(meta, where)
+    _check_input_specs(meta, where)
+    prep = _dict(meta, "preprocessing", where)
+    for key in ("reference", "detrend"):
+        if key not in prep:
+            _fail(where, f"preprocessing.{key}", "is missing")
+    bands = _check_features(meta, where, samples["window"], sfreq)
+    _check_input_axes(meta["inputs"], len(bands), samples["window"], where)
+    _check_prior(meta, where, channels, bands, samples["window"], sfreq)
+    valence = _dict(meta, "valence", where)
+    positions = _dict(valence, "positions", where, "valence.positions")
+    for cls, value in positions.items():
+        _number(value, f"valence.positions.{cls}", where)
+    _dict(meta, "provenance", where)
+
+
+def _check_header(meta: Mapping, where: str) -> tuple[list[str], float, dict[str, int]]:
+    """The model id, channels, classes, rate, unit, window and hop, and the ONNX hash;
+    returns the channels, the rate and the window and hop in samples."""
     if not isinstance(meta.get("model_id"), str) or not meta["model_id"]:
         _fail(where, "model_id", "must be a non-empty string")
     channels = _names(meta["channels"], "channels", where)
@@ -244,6 +264,11 @@ def check_fields(meta: Mapping, where: str) -> None:
     sha = onnx.get("sha256")
     if sha is not None and not (isinstance(sha, str) and len(sha) == 64):
         _fail(where, "onnx.sha256", "must be 64 hexadecimal digits")
+    return channels, sfreq, samples
+
+
+def _check_input_specs(meta: Mapping, where: str) -> None:
+    """``inputs``: a list of objects with distinct names and shapes of positive sizes."""
     if not isinstance(meta["inputs"], list) or not all(isinstance(s, dict) for s in meta["inputs"]):
         _fail(where, "inputs", "must be a list of objects")
     names = [spec.get("name") for spec in meta["inputs"]]
@@ -255,10 +280,11 @@ def check_fields(meta: Mapping, where: str) -> None:
             d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
         ):
             _fail(where, f"inputs[{spec['name']!r}].shape", "must be a list of sizes (null: any)")
-    prep = _dict(meta, "preprocessing", where)
-    for key in ("reference", "detrend"):
-        if key not in prep:
-            _fail(where, f"preprocessing.{key}", "is missing")
+
+
+def _check_features(meta: Mapping, where: str, window: int, sfreq: float) -> Mapping:
+    """The feature kind and the bands, which must fit the bundle's windows; returns the
+    bands."""
     features = _dict(meta, "features", where)
     if features.get("kind") not in FEATURE_KINDS:
         _fail(
@@ -275,15 +301,26 @@ def check_fields(meta: Mapping, where: str) -> None:
         for edge in edges:
             _number(edge, f"features.bands.{band}", where)
     try:
-        band_matrix(samples["window"], sfreq, {k: tuple(v) for k, v in bands.items()})
+        band_matrix(window, sfreq, {k: tuple(v) for k, v in bands.items()})
     except ValueError as err:
         _fail(where, "features.bands", f"cannot be computed on the bundle's windows: {err}")
-    for spec in meta["inputs"]:
-        third = {"features": len(bands), "envelope": len(bands),
-                 "raw": samples["window"]}.get(spec.get("kind"))  # fmt: skip
+    return bands
+
+
+def _check_input_axes(specs: list, n_bands: int, window: int, where: str) -> None:
+    """Axis 2 of each input is its band count or, for raw input, the window's samples."""
+    for spec in specs:
+        third = {"features": n_bands, "envelope": n_bands, "raw": window}.get(spec.get("kind"))
         shape = spec["shape"]
         if third is not None and len(shape) == 3 and shape[2] not in (None, third):
             _fail(where, f"inputs[{spec['name']!r}].shape", f"{shape}: axis 2 must be {third}")
+
+
+def _check_prior(
+    meta: Mapping, where: str, channels: list[str], bands: Mapping, window: int, sfreq: float
+) -> None:
+    """``normalisation``: a warm-up count and a finite prior, of the right shape, for every
+    input kind the bundle feeds."""
     norm = _dict(meta, "normalisation", where)
     _integer(norm.get("warmup"), "normalisation.warmup", where, 0)
     prior = _dict(norm, "prior", where, "normalisation.prior")
@@ -292,11 +329,11 @@ def check_fields(meta: Mapping, where: str) -> None:
     except (KeyError, TypeError, ValueError) as err:
         _fail(where, "normalisation.prior", f"is incomplete or malformed ({err!s:.80})")
     kinds = {spec.get("kind") for spec in meta["inputs"]}
-    expected = {}
+    expected: dict[str, tuple[int, ...]] = {}
     if "features" in kinds:
         expected["feature_mean"] = expected["feature_std"] = (len(channels), len(bands))
     if "envelope" in kinds:
-        _check_envelope(samples["window"], sfreq, bands, where)
+        _check_envelope(window, sfreq, bands, where)
         expected["envelope_mean"] = expected["envelope_std"] = (len(channels), len(bands))
     if "raw" in kinds:
         expected["raw_std"] = (len(channels),)
@@ -309,14 +346,9 @@ def check_fields(meta: Mapping, where: str) -> None:
         spread = not key.endswith("_mean")
         if not np.isfinite(value).all() or (spread and (value < 0).any()):
             _fail(where, f"normalisation.prior.{key}", "must be finite (and spreads >= 0)")
-    valence = _dict(meta, "valence", where)
-    positions = _dict(valence, "positions", where, "valence.positions")
-    for cls, value in positions.items():
-        _number(value, f"valence.positions.{cls}", where)
-    _dict(meta, "provenance", where)
 
 
-def _check_envelope(window: int, sfreq: float, bands: dict, where: str) -> None:
+def _check_envelope(window: int, sfreq: float, bands: Mapping, where: str) -> None:
     """The envelope input needs two sub-windows per window, each with a bin in every band."""
     sub = sub_window_samples(sfreq)
     if window // sub < 2:

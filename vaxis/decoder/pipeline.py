@@ -72,7 +72,7 @@ class Decoder:
             stats = prior
         self.stats = stats
         self.running = None if stats else RunningStats(prior, norm["warmup"])
-        held = stats if stats else self.running.prior
+        held = stats if stats else prior
         missing = [k for k in bundle.kinds if k not in held.kinds]
         if missing:
             whose = "the participant's statistics" if stats else "the bundle's prior"
@@ -116,5 +116,6 @@ class Decoder:
         if self.running is not None:
             normalised = self.running.normalise(inputs, valid)
         else:
+            assert self.stats is not None  # running statistics are kept only without them
             normalised = self.stats.normalise(inputs)
         return {spec.name: normalised[spec.kind].astype(np.float32) for spec in self._inputs}
