@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,8 +128,11 @@ def score(bundle: Bundle, cw: CalibrationWindows) -> dict:
     """Held-out balanced accuracy before and after adaptation (see module docstring)."""
     test = cw.held_out & (cw.labels >= 0)
     classes_out = np.unique(cw.labels[test])
-    out = {"held_out_windows": int(test.sum()), "held_out_classes": int(classes_out.size),
-           "chance": 1.0 / classes_out.size if classes_out.size else None}  # fmt: skip
+    out: dict[str, Any] = {
+        "held_out_windows": int(test.sum()),
+        "held_out_classes": int(classes_out.size),
+        "chance": 1.0 / classes_out.size if classes_out.size else None,
+    }
     if classes_out.size < 2:
         out["note"] = "fewer than two classes with a second stimulus: nothing to score"
         return out

@@ -88,7 +88,7 @@ class MarkerInlet:
         import pylsl
 
         deadline = time.monotonic() + timeout
-        found = []
+        found: list = []
         while not found and not (stop is not None and stop.is_set()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -101,25 +101,28 @@ class MarkerInlet:
         info = found[0]
         if info.channel_format() != pylsl.cf_string:
             raise StreamError(f"LSL stream {name!r} is not a string marker stream")
-        self.inlet = pylsl.StreamInlet(
+        inlet = pylsl.StreamInlet(
             info, max_buflen=3600, processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter
         )
-        self.inlet.open_stream(timeout)
+        inlet.open_stream(timeout)
+        self.inlet = inlet
         self._received: queue.SimpleQueue = queue.SimpleQueue()
         self._failure: Exception | None = None
         self._halt = threading.Event()
-        threading.Thread(target=self._receive, daemon=True, name="vaxis-markers").start()
+        threading.Thread(
+            target=self._receive, args=(inlet,), daemon=True, name="vaxis-markers"
+        ).start()
 
-    def _receive(self) -> None:
+    def _receive(self, inlet) -> None:
         try:
             while not self._halt.is_set():
-                values, stamps = self.inlet.pull_chunk(timeout=0.1)
+                values, stamps = inlet.pull_chunk(timeout=0.1)
                 for value, stamp in zip(values, stamps, strict=True):
                     self._received.put((float(stamp), str(value[0])))
         except Exception as err:  # noqa: BLE001 - reported by pull() in the caller's thread
             self._failure = err
         finally:
-            self.inlet.close_stream()
+            inlet.close_stream()
 
     def pull(self) -> list[tuple[float, str]]:
         """Markers that arrived since the last call: ``(lsl_time, text)``."""

@@ -118,7 +118,7 @@ def _parse(spec, classes: Sequence[str] | None) -> Protocol:
         cls = cls.lower()
         if known is not None and cls not in known:
             raise ValueError(
-                f"{where}: class {cls!r} is not one of the bundle's ({', '.join(classes)}); "
+                f"{where}: class {cls!r} is not one of the bundle's ({', '.join(classes or ())}); "
                 'list it in "extra_classes" to record it anyway'
             )
         if (cls, ident) in seen:

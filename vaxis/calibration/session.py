@@ -93,22 +93,23 @@ class _Session:
         onset = t - self.t0
         self.rec.marker(t, onset, text)
         m = parse_marker(text)
+        segment = m.segment  # None for "other" markers
         if m.kind == "session":
             self.end_at = t
-        elif m.kind == "other" or (m.kind == "stim" and m.cls not in self.classes):
+        elif segment is None or (m.kind == "stim" and m.cls not in self.classes):
             self.rec.annotate(onset, 0.0, text)
             self.counts["other"] += 1
             if m.kind == "stim":
                 self.log(f"marker {text!r}: class {m.cls!r} is not one of the bundle's")
         elif m.edge == "start":
-            self.open[m.segment] = onset
-        elif m.segment in self.open and onset <= self.open[m.segment]:
-            self.open.pop(m.segment)
+            self.open[segment] = onset
+        elif segment in self.open and onset <= self.open[segment]:
+            self.open.pop(segment)
             self.rec.annotate(onset, 0.0, text)
             self.log(f"marker {text!r} is stamped before its start: segment dropped")
-        elif m.segment in self.open:
-            start = self.open.pop(m.segment)
-            self.rec.annotate(start, onset - start, m.segment)
+        elif segment in self.open:
+            start = self.open.pop(segment)
+            self.rec.annotate(start, onset - start, segment)
             self.counts["baseline" if m.kind == "baseline" else "stimuli"] += 1
         else:
             self.rec.annotate(onset, 0.0, text)
@@ -139,16 +140,7 @@ def record_session(
     return the FIF recording's path (``None`` when stopped before recording began)."""
     stop = stop or threading.Event()
     bundle = load_bundle(config.bundle)
-    player = None
-    markers_name = config.markers
-    if config.protocol:
-        protocol = load_protocol(config.protocol, bundle.classes)
-        markers_name = f"vaxis-protocol-{config.participant}-{uuid.uuid4().hex[:6]}"
-        player = ProtocolPlayer(protocol, markers_name)
-        log(f"protocol: {len(protocol.stimuli)} stimuli, {protocol.duration_s:.0f} s; markers "
-            f"on LSL stream {markers_name!r}")  # fmt: skip
-    if not markers_name:
-        raise StreamError("say where the markers come from: --markers NAME or --protocol FILE")
+    player, markers_name = _marker_source(config, bundle.classes, log)
     inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
                      bufsize=30.0).connect(config.connect_timeout, stop)  # fmt: skip
     if inlet.stream is None:
@@ -169,26 +161,8 @@ def record_session(
     recorder = FifRecorder(path, bundle.channels, inlet.sfreq)
     session = _Session(recorder, inlet.sfreq, bundle.classes, log)
     log(f"recording {inlet.label!r} ({inlet.sfreq:g} Hz, {inlet.unit_note}) to {path}")
-    started = time.monotonic()
     try:
-        while not stop.is_set() and not session.done():
-            if config.duration and time.monotonic() - started >= config.duration:
-                log("duration reached")
-                break
-            for marker in markers.pull():
-                session.marker(*marker)
-            if inlet.stream is None:
-                _reconnect(inlet, log)
-                continue
-            pulled = inlet.pull()
-            if pulled is None:
-                log("EEG stream lost: resolving it again; markers are still logged")
-                inlet.mark_lost()
-                continue
-            data, stamps = pulled
-            if stamps.size:
-                session.eeg(data, stamps)
-            time.sleep(0.005)
+        _record(session, inlet, markers, config.duration, stop, log)
     finally:
         if player:
             player.stop()
@@ -203,6 +177,52 @@ def record_session(
     log(f"recorded {recorder.n_samples / inlet.sfreq:.1f} s: {n['baseline']} baseline, "
         f"{n['stimuli']} stimuli, {n['gaps']} gaps")  # fmt: skip
     return path
+
+
+def _marker_source(
+    config: CalibrationConfig, classes: list[str], log: Callable[[str], None]
+) -> tuple[ProtocolPlayer | None, str]:
+    """The player of ``config.protocol`` (None without one) and the marker stream's name."""
+    if config.protocol:
+        protocol = load_protocol(config.protocol, classes)
+        name = f"vaxis-protocol-{config.participant}-{uuid.uuid4().hex[:6]}"
+        log(f"protocol: {len(protocol.stimuli)} stimuli, {protocol.duration_s:.0f} s; markers "
+            f"on LSL stream {name!r}")  # fmt: skip
+        return ProtocolPlayer(protocol, name), name
+    if not config.markers:
+        raise StreamError("say where the markers come from: --markers NAME or --protocol FILE")
+    return None, config.markers
+
+
+def _record(
+    session: _Session,
+    inlet: EegInlet,
+    markers: MarkerInlet,
+    duration: float | None,
+    stop: threading.Event,
+    log: Callable[[str], None],
+) -> None:
+    """Feed EEG and markers to ``session`` until it is done, ``duration`` passes or ``stop``
+    is set; a lost EEG stream is resolved again while markers keep being logged."""
+    started = time.monotonic()
+    while not stop.is_set() and not session.done():
+        if duration and time.monotonic() - started >= duration:
+            log("duration reached")
+            break
+        for marker in markers.pull():
+            session.marker(*marker)
+        if inlet.stream is None:
+            _reconnect(inlet, log)
+            continue
+        pulled = inlet.pull()
+        if pulled is None:
+            log("EEG stream lost: resolving it again; markers are still logged")
+            inlet.mark_lost()
+            continue
+        data, stamps = pulled
+        if stamps.size:
+            session.eeg(data, stamps)
+        time.sleep(0.005)
 
 
 def _reconnect(inlet: EegInlet, log) -> None:
@@ -224,6 +244,7 @@ def calibrate(config: CalibrationConfig, stop=None, log=lambda _: None, recordin
     from vaxis.calibration.adapt import adapt
     from vaxis.stream.recordings import read_recording
 
+    path: Path | None
     if recording:
         path = Path(recording)
     else:
