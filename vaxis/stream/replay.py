@@ -190,7 +190,7 @@ def attach_labels(result: ReplayResult, raw) -> ReplayResult:
 def invalid_reasons(result: ReplayResult) -> dict[str, int]:
     """Invalid windows counted by reason (``non-finite``, ``flat``, ``saturated``, ``gap``),
     most frequent first; a window with several problems counts under each."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for row in result.rows:
         if not row["valid"]:
             for part in (row["reason"] or "unknown").split("; "):
