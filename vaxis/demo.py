@@ -80,12 +80,13 @@ def run_demo(
     zmq_address: str = "tcp://127.0.0.1:5599",
 ) -> dict:
     """Run the five steps; return the summary figures (also written to ``out/summary.json``)."""
+    from vaxis._cli.progress import ProgressBars
+    from vaxis._cli.render import print_corpus
     from vaxis.offline.axis import save_axis
     from vaxis.offline.axis.build import build_axis
-    from vaxis.offline.corpus import open_corpus, print_summary
+    from vaxis.offline.corpus import open_corpus
     from vaxis.offline.corpus.synthetic import SynthParams, write_synthetic_faced
     from vaxis.offline.train import TrainConfig, train_bundle
-    from vaxis.progress import ProgressBars
     from vaxis.stream.replay import attach_labels, replay_realtime
 
     params = SynthParams(**DEMO_PARAMS_KW)
@@ -100,7 +101,7 @@ def run_demo(
     # dozen subjects shows decoding (see README, "Synthetic corpus").
     corpus_dir = write_synthetic_faced(out / "corpus", n_subjects=subjects, seconds=seconds,
                                        seed=seed, fmt="processed", params=params)  # fmt: skip
-    print_summary(open_corpus(corpus_dir), console)
+    print_corpus(open_corpus(corpus_dir), console)
     timings["corpus_s"] = time.perf_counter() - start
 
     console.rule("[bold]2 · the V-axis from the packaged language model")

@@ -17,7 +17,7 @@ from vaxis.offline.corpus.seedv import read_seedv
 
 FORMATS = ("auto", "faced-processed", "faced-de", "bids", "seed-v")
 
-__all__ = ["FORMATS", "Corpus", "Subject", "detect_format", "open_corpus", "print_summary"]
+__all__ = ["FORMATS", "Corpus", "Subject", "detect_format", "open_corpus"]
 
 
 def _has_pickles(folder: Path, suffix: str) -> bool:
@@ -87,36 +87,3 @@ def open_corpus(
     if not corpus.subjects:
         raise DataError(f"{path}: the corpus holds no subjects")
     return corpus
-
-
-def print_summary(corpus: Corpus, console=None) -> dict:
-    """Print ``vaxis data info`` for ``corpus`` with rich; return the facts printed."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    facts = corpus.summary()
-    title = "SYNTHETIC corpus" if corpus.synthetic else f"{corpus.name} corpus"
-    table = Table(title=title, show_header=False)
-    rate = "1 feature vector / s" if corpus.kind == "de" else f"{corpus.sfreq:g} Hz"
-    rows = {
-        "format": facts["provenance"].get("format", corpus.name),
-        "data": "differential entropy" if corpus.kind == "de" else f"raw EEG ({corpus.unit})",
-        "subjects": f"{facts['subjects']} ({corpus.subject_ids[0]} … {corpus.subject_ids[-1]})",
-        "trials / subject": str(facts["trials_per_subject"]),
-        "clips": str(facts["clips"]),
-        "channels": f"{facts['channels']}: {' '.join(corpus.channels)}",
-        "sampling": rate,
-        "classes": ", ".join(corpus.classes),
-        "synthetic": "yes" if corpus.synthetic else "no",
-        "source": str(facts["provenance"].get("source", "?")),
-    }
-    if corpus.bands:
-        rows["bands"] = ", ".join(f"{k} {lo:g}-{hi:g}" for k, (lo, hi) in corpus.bands.items())
-    if corpus.synthetic:
-        prov = facts["provenance"]
-        rows["generator"] = f"{prov.get('generator')} seed {prov.get('seed')}"
-    for key, value in rows.items():
-        table.add_row(key, value)
-    console.print(table)
-    return facts
