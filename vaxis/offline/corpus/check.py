@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaxis.errors import VaxisError
-from vaxis.offline.corpus.base import Corpus, Subject
+from vaxis.offline.corpus.base import Corpus, Subject, Trials
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class SubjectCheck:
         return self.problem is None
 
 
-def _problem(corpus: Corpus, subject: Subject, data: np.ndarray) -> str | None:
+def _problem(corpus: Corpus, subject: Subject, data: Trials) -> str | None:
     if not isinstance(data, np.ndarray) or data.ndim not in (3, 4):
         return f"expected (trials, channels, ...) data, got {getattr(data, 'shape', type(data))}"
     if data.shape[0] != subject.labels.size:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,13 @@ import numpy as np
 from vaxis.decoder.channels import FACED_CHANNELS, FACED_EEG_CHANNELS
 from vaxis.decoder.features import BANDS
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
+from vaxis.offline.corpus.base import (
+    FACED_CLASSES,
+    FACED_CLIP_LABELS,
+    Corpus,
+    DataKind,
+    Subject,
+)
 from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
 
 PROVENANCE_FILE = "vaxis_provenance.json"
@@ -97,13 +104,14 @@ def _checked(path: Path, expected: tuple[int | None, ...], what: str, longest: i
     return np.asarray(array, dtype=np.float32)
 
 
-def _corpus(folder: Path, kind: str, channels: list[str], de: bool) -> Corpus:
+def _corpus(folder: Path, kind: DataKind, channels: list[str], de: bool) -> Corpus:
     if not folder.is_dir():
         raise DataError(f"{folder}: not a directory")
     provenance = read_provenance(folder)
     n_ch = len(channels)
     sfreq = 1.0 if de else float(provenance.get("sfreq", SFREQ))
     longest = int(np.ceil(FACED_MAX_CLIP_S * sfreq))
+    expected: tuple[int | None, ...]
     if de:
         expected, what = (N_CLIPS, n_ch, None, len(BANDS)), "(clips, channels, seconds, bands) DE"
     else:
@@ -113,7 +121,7 @@ def _corpus(folder: Path, kind: str, channels: list[str], de: bool) -> Corpus:
             subject_id,
             FACED_CLIP_LABELS.copy(),
             np.arange(N_CLIPS),
-            lambda file=file: _checked(file, expected, what, longest),
+            partial(_checked, file, expected, what, longest),
         )
         for subject_id, file in _subject_files(folder, de)
     ]

@@ -74,6 +74,7 @@ import json
 import pickle
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -88,6 +89,7 @@ from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic_mixed import (
     MIXED_DEFAULTS,
     STRUCTURES,
+    MixedLayout,
     MixedParams,
     couple,
     mixed_layout,
@@ -407,7 +409,7 @@ def synthesize_subject(
     seconds : float
         Seconds per clip.
     params : SynthParams, optional
-        Generative parameters; the defaults when omitted.
+        Generative parameters; :func:`default_params` of ``structure`` when omitted.
     patterns : CorpusPatterns, optional
         Precomputed :func:`corpus_patterns` of ``seed`` (saves recomputing them).
     shift : float or array broadcastable to (n_channels, n_bands)
@@ -423,8 +425,6 @@ def synthesize_subject(
         (:mod:`vaxis.offline.corpus.synthetic_mixed`).
     mixed : MixedParams, optional
         Parameters of the ``mixed`` structure's families; the defaults when omitted.
-        With ``structure="mixed"`` and no ``params``, ``params`` defaults to
-        :func:`default_params` ``("mixed")`` (a weaker band-power effect).
 
     Returns
     -------
@@ -438,20 +438,57 @@ def synthesize_subject(
     """
     _check_structure(structure)
     params = params or default_params(structure)
+    n_times = _clip_samples(seconds, params.sfreq)
     patterns = patterns or corpus_patterns(seed, params)
-    n_times = int(round(seconds * params.sfreq))
-    if n_times < params.sfreq:
-        raise ConfigError(f"a synthetic clip needs at least 1 s, got {seconds} s")
-    if structure == "mixed":
-        mixed = mixed or MixedParams()
-        layout = mixed_layout(seed, mixed, _positions())
-        mixed_rng = subject_rng(seed, subject)
-        group, rho = subject_traits(mixed_rng, mixed)
-        patterns = replace(patterns, valence=mixed.valence_scale * layout.group_valence[group])
+    draws = _mixed_subject(seed, subject, mixed or MixedParams()) if structure == "mixed" else None
     rng = _subject_rng(seed, subject)
-    n_clips, n_channels = FACED_CLIP_LABELS.size, len(FACED_CHANNELS)
-    freqs = sp_fft.rfftfreq(n_times, 1.0 / params.sfreq)
+    data = _background(rng, params, patterns, shift, n_times, draws)
+    _add_artefacts(data, rng, params, n_times)
+    return data.astype(np.float32, copy=False)
 
+
+def _clip_samples(seconds: float, sfreq: float) -> int:
+    n_times = int(round(seconds * sfreq))
+    if n_times < sfreq:
+        raise ConfigError(f"a synthetic clip needs at least 1 s, got {seconds} s")
+    return n_times
+
+
+@dataclass(frozen=True)
+class _MixedDraws:
+    """One subject's share of the ``mixed`` structure: its parameters, the corpus layout,
+    the subject's own random stream, its subgroup's valence pattern (in place of the named
+    one) and its coupling strength."""
+
+    mixed: MixedParams
+    layout: MixedLayout
+    rng: np.random.Generator
+    valence: np.ndarray
+    rho: float
+
+
+def _mixed_subject(seed: int, subject: int, mixed: MixedParams) -> _MixedDraws:
+    layout = mixed_layout(seed, mixed, _positions())
+    rng = subject_rng(seed, subject)
+    group, rho = subject_traits(rng, mixed)
+    valence = mixed.valence_scale * layout.group_valence[group]
+    return _MixedDraws(mixed, layout, rng, valence, rho)
+
+
+def _background(
+    rng: np.random.Generator,
+    params: SynthParams,
+    patterns: CorpusPatterns,
+    shift: float | np.ndarray,
+    n_times: int,
+    draws: _MixedDraws | None,
+) -> np.ndarray:
+    """The subject's clips before artefacts (n_clips, n_channels, n_times): gained,
+    volume-conducted sources, with the ``mixed`` families when ``draws`` are given."""
+    n_clips, n_channels = FACED_CLIP_LABELS.size, len(FACED_CHANNELS)
+    if draws is not None:
+        patterns = replace(patterns, valence=draws.valence)
+    freqs = sp_fft.rfftfreq(n_times, 1.0 / params.sfreq)
     envelopes = _source_envelopes(rng, params, freqs, n_times).astype(np.float32)
     gain_uv = params.background_uv * np.exp(
         params.subject_gain_sd * rng.standard_normal()
@@ -464,21 +501,29 @@ def synthesize_subject(
 
     noise = rng.standard_normal((n_clips, n_channels, freqs.size, 2), dtype=np.float32)
     sources = noise.view(np.complex64)[..., 0] * envelopes
-    if structure == "mixed":
-        modulate(
-            sources, FACED_CLIP_LABELS, band_masks, layout, mixed, mixed_rng, params.sfreq, n_times
-        )
+    labels = FACED_CLIP_LABELS
+    if draws is not None:
+        modulate(sources, labels, band_masks, draws.layout, draws.mixed, draws.rng,
+                 params.sfreq, n_times)  # fmt: skip
     kernel = _kernel(params.mixing_width)
     spectrum = kernel.astype(np.complex64) @ sources
     spectrum *= gains
-    if structure == "mixed":
+    if draws is not None:
         # Each bin's expected amplitude: volume-conducted source spectra, then the gains.
         amplitude = gains * np.sqrt(kernel**2 @ envelopes.astype(np.float64) ** 2).astype(
             np.float32
         )
-        couple(spectrum, amplitude, FACED_CLIP_LABELS, band_masks, layout, mixed, mixed_rng, rho)
-    data = sp_fft.irfft(spectrum, n=n_times, axis=-1, workers=-1)
+        couple(spectrum, amplitude, labels, band_masks, draws.layout, draws.mixed, draws.rng,
+               draws.rho)  # fmt: skip
+    return sp_fft.irfft(spectrum, n=n_times, axis=-1, workers=-1)
 
+
+def _add_artefacts(
+    data: np.ndarray, rng: np.random.Generator, params: SynthParams, n_times: int
+) -> None:
+    """Add blinks, muscle bursts and line noise to ``data`` (n_clips, n_channels, n_times),
+    in place."""
+    n_clips, n_channels = FACED_CLIP_LABELS.size, len(FACED_CHANNELS)
     data += (
         _topography(_BLINK_SITES, params.blink_spread).max(axis=0)[:, None]
         * _blinks(rng, params, n_clips, n_times)[:, None, :]
@@ -492,7 +537,6 @@ def synthesize_subject(
     phase = rng.uniform(0, 2 * np.pi, n_channels)
     t = np.arange(n_times) / params.sfreq
     data += (line_amp[:, None] * np.sin(2 * np.pi * params.line_hz * t + phase[:, None]))[None]
-    return data.astype(np.float32, copy=False)
 
 
 def synthesize_recording(
@@ -630,6 +674,19 @@ def write_synthetic_faced(
         For an unknown ``fmt`` or ``structure``, bad ``mixed`` parameters, no subjects or
         clips shorter than a second.
     """
+    _check_corpus_arguments(fmt, n_subjects, seconds, structure)
+    params = params or default_params(structure)
+    mixed = (mixed or MixedParams()) if structure == "mixed" else None
+    if effect is not None:
+        params = replace(params, effect=float(effect))
+    out = Path(out)
+    patterns = _write_subjects(out, fmt, n_subjects, seconds, seed, params, structure, mixed)
+    provenance = _provenance(fmt, n_subjects, seconds, seed, params, patterns, structure, mixed)
+    (out / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
+    return out
+
+
+def _check_corpus_arguments(fmt: str, n_subjects: int, seconds: int, structure: str) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown synthetic format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if n_subjects < 1:
@@ -637,11 +694,20 @@ def write_synthetic_faced(
     if seconds < 1:
         raise ConfigError(f"synthetic clips need at least 1 s, got {seconds} s")
     _check_structure(structure)
-    params = params or default_params(structure)
-    mixed = (mixed or MixedParams()) if structure == "mixed" else None
-    if effect is not None:
-        params = replace(params, effect=float(effect))
-    out = Path(out)
+
+
+def _write_subjects(
+    out: Path,
+    fmt: str,
+    n_subjects: int,
+    seconds: int,
+    seed: int,
+    params: SynthParams,
+    structure: str,
+    mixed: MixedParams | None,
+) -> CorpusPatterns:
+    """Write each subject's files in the layouts ``fmt`` asks for; return the corpus
+    patterns they share."""
     processed_dir = out / "Processed_data"
     de_dir = out / "EEG_Features" / "DE"
     for directory, wanted in ((processed_dir, ("processed", "both")), (de_dir, ("de", "both"))):
@@ -662,7 +728,22 @@ def write_synthetic_faced(
             _dump(data, processed_dir / f"sub{i:03d}.pkl")
         if fmt in ("de", "both"):
             _dump(per_second_de(data, params.sfreq), de_dir / f"sub{i:03d}.pkl.pkl")
-    provenance = {
+    return patterns
+
+
+def _provenance(
+    fmt: str,
+    n_subjects: int,
+    seconds: int,
+    seed: int,
+    params: SynthParams,
+    patterns: CorpusPatterns,
+    structure: str,
+    mixed: MixedParams | None,
+) -> dict:
+    """What ``vaxis_provenance.json`` holds: the corpus is SYNTHETIC, how it was generated
+    and its ground truth."""
+    provenance: dict[str, Any] = {
         "synthetic": True,
         "generator": GENERATOR,
         "vaxis_version": __version__,
@@ -685,5 +766,4 @@ def write_synthetic_faced(
         traits = [subject_traits(subject_rng(seed, i), mixed) for i in range(n_subjects)]
         provenance["mixed_params"] = asdict(mixed)
         provenance["ground_truth"]["mixed"] = mixed_ground_truth(layout, mixed, traits)
-    (out / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
-    return out
+    return provenance

@@ -57,6 +57,7 @@ the two structures give identical data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -156,7 +157,7 @@ class MixedParams:
 
 
 #: ``SynthParams`` fields the ``mixed`` structure changes from the ``power`` defaults.
-MIXED_DEFAULTS: dict[str, float] = {"effect": 0.07}
+MIXED_DEFAULTS: dict[str, Any] = {"effect": 0.07}
 
 
 @dataclass(frozen=True)
