@@ -19,6 +19,7 @@ to ``sfreq`` and converted to microvolts, channels in FACED's order.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -187,25 +188,13 @@ def read_category_bids(root: str | Path, sfreq: float = 250.0) -> Corpus:
     stimuli = sorted({(cls, ident) for cls, ident, *_ in every})
     first = read_raw_bids(plan[subjects[0]][0][0], verbose=False)
     channels = first.copy().pick("eeg").ch_names
-
-    def loader(parts: list):
-        def load() -> list[np.ndarray]:
-            trials = []
-            for recording, events in parts:
-                if events:
-                    raw = read_raw_bids(recording, verbose=False)
-                    spans = [(onset, onset + duration) for *_, onset, duration in events]
-                    trials += cut_spans(raw, channels, spans, sfreq, str(recording.fpath))
-            return trials
-
-        return load
-
     corpus_subjects = []
     for subject, parts in plan.items():
         events = [ev for _, evs in parts for ev in evs]
         labels = np.array([classes.index(cls) for cls, *_ in events], dtype=np.int64)
         clips = np.array([stimuli.index((cls, ident)) for cls, ident, *_ in events])
-        corpus_subjects.append(Subject(f"sub-{subject}", labels, clips, loader(parts)))
+        load = _trial_loader(parts, channels, sfreq)
+        corpus_subjects.append(Subject(f"sub-{subject}", labels, clips, load))
     return Corpus(
         name=_dataset_name(root),
         kind="raw",
@@ -222,6 +211,22 @@ def read_category_bids(root: str | Path, sfreq: float = 250.0) -> Corpus:
             **read_provenance(root),
         },  # fmt: skip
     )
+
+
+def _trial_loader(parts: list, channels: list[str], sfreq: float) -> Callable[[], list[np.ndarray]]:
+    """Reads one subject's trials: each ``(recording, events)`` part, cut at its events."""
+    from mne_bids import read_raw_bids
+
+    def load() -> list[np.ndarray]:
+        trials = []
+        for recording, events in parts:
+            if events:
+                raw = read_raw_bids(recording, verbose=False)
+                spans = [(onset, onset + duration) for *_, onset, duration in events]
+                trials += cut_spans(raw, channels, spans, sfreq, str(recording.fpath))
+        return trials
+
+    return load
 
 
 def _dataset_name(root: Path) -> str:

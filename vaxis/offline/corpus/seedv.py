@@ -23,12 +23,13 @@ always cut at the published seconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import Corpus, Subject, cut_spans
+from vaxis.offline.corpus.base import Corpus, Subject, Trials, cut_spans
 from vaxis.offline.corpus.faced import read_provenance
 
 SEEDV_CLASSES: tuple[str, ...] = ("disgust", "fear", "sad", "neutral", "happy")
@@ -114,6 +115,34 @@ def _read_raw(file: Path):
     return mne.io.read_raw_fif(file, preload=False, verbose=False)
 
 
+def _session_files(folder: Path) -> dict[str, dict[int, Path]]:
+    """Each subject's recording file of each session (1-3), from their names."""
+    sessions: dict[str, dict[int, Path]] = {}
+    for file in sorted(folder.iterdir()) if folder.is_dir() else []:
+        match = _FILE.match(file.name)
+        if match:
+            sessions.setdefault(match.group(1), {})[int(match.group(2))] = file
+    if not sessions:
+        raise DataError(f"{folder}: no SEED-V recordings ({{subject}}_{{session}}_{{date}}.cnt, "
+                        "or _raw.fif)")  # fmt: skip
+    return sessions
+
+
+def _subject_loader(
+    files: dict[int, Path], trial_seconds: float | None, sfreq: float, scale: float
+) -> Callable[[], Trials]:
+    """Reads one subject's trials, session after session."""
+
+    def load() -> Trials:
+        parts = [cut_session(_read_raw(f), s, trial_seconds, sfreq, str(f), scale)
+                 for s, f in sorted(files.items())]  # fmt: skip
+        if trial_seconds is None:
+            return [trial for part in parts for trial in part]
+        return np.concatenate(parts)
+
+    return load
+
+
 def read_seedv(
     path: str | Path,
     trial_seconds: float | None = None,
@@ -136,36 +165,19 @@ def read_seedv(
     """
     path = Path(path)
     folder = path / "EEG_raw" if (path / "EEG_raw").is_dir() else path
-    sessions: dict[str, dict[int, Path]] = {}
-    for file in sorted(folder.iterdir()) if folder.is_dir() else []:
-        match = _FILE.match(file.name)
-        if match:
-            sessions.setdefault(match.group(1), {})[int(match.group(2))] = file
-    if not sessions:
-        raise DataError(f"{folder}: no SEED-V recordings ({{subject}}_{{session}}_{{date}}.cnt, "
-                        "or _raw.fif)")  # fmt: skip
+    sessions = _session_files(folder)
     provenance = read_provenance(folder)
     scale = float(time_scale if time_scale is not None else provenance.get("time_scale", 1.0))
     if not scale > 0:
         raise DataError(f"{folder}: time_scale must be positive, got {scale}")
     first = next(iter(sessions.values()))
     channels = eeg_channels(_read_raw(next(iter(first.values()))).ch_names)
-
-    def loader(files: dict[int, Path]):
-        def load() -> np.ndarray | list[np.ndarray]:
-            parts = [cut_session(_read_raw(f), s, trial_seconds, sfreq, str(f), scale)
-                     for s, f in sorted(files.items())]  # fmt: skip
-            if trial_seconds is None:
-                return [trial for part in parts for trial in part]
-            return np.concatenate(parts)
-
-        return load
-
     subjects = []
     for subject_id, files in sorted(sessions.items(), key=lambda item: int(item[0])):
         labels = np.concatenate([TRIAL_LABELS[s] for s in sorted(files)])
         clips = np.concatenate([np.arange(15) + 15 * (s - 1) for s in sorted(files)])
-        subjects.append(Subject(subject_id, labels, clips, loader(files)))
+        load = _subject_loader(files, trial_seconds, sfreq, scale)
+        subjects.append(Subject(subject_id, labels, clips, load))
     return Corpus(
         name="seed-v",
         kind="raw",
