@@ -67,7 +67,7 @@ def demo(
     dashboard: Annotated[bool, typer.Option(help="Show the live dashboard.")] = True,
 ) -> None:
     """The whole story on synthetic data: corpus, V-axis, training, real-time replay."""
-    from vaxis.demo import run_demo
+    from vaxis._cli.demo import run_demo
 
     run_demo(out, subjects=subjects, seconds=seconds, dashboard=dashboard)
 

@@ -88,8 +88,9 @@ def print_check_problem(result: SubjectCheck) -> None:
                       highlight=False, soft_wrap=True)  # fmt: skip
 
 
-def print_axis(axis: AxisFile) -> None:
-    """The categories' positions on a new axis, negative first, as a table on stdout."""
+def print_axis(axis: AxisFile, out: Console | None = None) -> None:
+    """The categories' positions on a new axis, negative first, as a table (on stdout
+    unless ``out`` says where)."""
     table = Table(title=f"V-axis: {axis.model}, layer {axis.layer}, {axis.pooling} pooling")
     table.add_column("category")
     table.add_column("position", justify="right")
@@ -97,7 +98,7 @@ def print_axis(axis: AxisFile) -> None:
     for category, position in sorted(axis.positions.items(), key=lambda kv: kv[1]):
         table.add_row(category, f"{position:+.3f}",
                       "placed" if category in axis.placed else "defines")  # fmt: skip
-    Console().print(table)
+    (out or Console()).print(table)
 
 
 def print_validation(figures: dict) -> None:
