@@ -73,6 +73,7 @@ def main() -> None:
     }
     ensemble, best = (figures[k]["balanced_accuracy"] for k in ("residual_ensemble", "best_member"))
     faced_size = args.subjects == 123 and args.seconds == 30
+    fold = metrics["folds"][0]
     cpus = len(os.sched_getaffinity(0))
     result = {
         "synthetic": True,
@@ -89,9 +90,10 @@ def main() -> None:
         },  # fmt: skip
         "n_test_subjects": metrics["n_test_subjects"],
         "chance_balanced_accuracy": metrics["chance_balanced_accuracy"],
-        "selected_members": [
-            metrics["folds"][0]["members"][i] for i in metrics["folds"][0]["selected"]
-        ],  # fmt: skip
+        "shipped": fold["shipped"],
+        "shipped_members": [
+            fold["members"][i] for i in fold["combinations"][fold["shipped"]]["members"]
+        ],
         "parity_max_abs": metrics["parity_max_abs"],
         "targets": [
             target(
