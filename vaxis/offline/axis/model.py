@@ -42,7 +42,7 @@ class LanguageModel:
         hf_logging.disable_progress_bar()
 
         self.id = DEFAULT_MODEL if name in (None, DEFAULT_MODEL) else str(name)
-        source = default_model_dir() if self.id == DEFAULT_MODEL else name
+        source = default_model_dir() if self.id == DEFAULT_MODEL else self.id
         self.max_length = max_length
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)

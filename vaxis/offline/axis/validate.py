@@ -99,7 +99,7 @@ def plot_positions(axis: AxisFile, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 2.2))
-    names = sorted(axis.positions, key=axis.positions.get)
+    names = sorted(axis.positions, key=axis.positions.__getitem__)
     values = [axis.positions[c] for c in names]
     placed = np.isin(names, axis.placed)
     ax.axhline(0, color="0.7", lw=1)

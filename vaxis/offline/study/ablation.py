@@ -21,6 +21,8 @@ classifier's balanced accuracy, full minus ablated, Wilcoxon over classifiers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from sklearn.metrics import balanced_accuracy_score
@@ -45,9 +47,11 @@ def class_centroids(
     with PenultimateCapture(model) as cap:
         for start in range(0, len(X), batch_size):
             model(torch.as_tensor(X[start : start + batch_size], device=device))
-            z = cap.z.flatten(1).double().cpu().numpy()
+            z = cap.flat().double().cpu().numpy()
             onehot = np.eye(n_classes)[y[start : start + batch_size]]
             sums = onehot.T @ z if sums is None else sums + onehot.T @ z
+    if sums is None:
+        raise ValueError("no windows to take class centroids of")
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts[:, None]
 
@@ -113,7 +117,7 @@ def ablation_scores(
     logits = {"full": through_readout}
     for keep in ABLATIONS:
         logits[keep] = ablate(z_test, mean, basis, keep) @ weight.T + bias
-    out = {"n_features": int(z_test.shape[1]), "span_dims": int(basis.shape[0])}
+    out: dict[str, Any] = {"n_features": int(z_test.shape[1]), "span_dims": int(basis.shape[0])}
     for name, values in logits.items():
         pred = values.argmax(1)
         out[name] = {
@@ -153,7 +157,10 @@ def summarise_ablation(results: list[dict], alpha: float = 0.05) -> dict:
         runs = [r for r in results if r["arch"] == arch]
         rows = [c for c in classifiers if c["arch"] == arch]
         full = _subject_means(runs, "full")
-        entry = {"n_classifiers": len(runs), "full": float(np.mean([c["full"] for c in rows]))}
+        entry: dict[str, Any] = {
+            "n_classifiers": len(runs),
+            "full": float(np.mean([c["full"] for c in rows])),
+        }
         for name in ABLATIONS:
             ablated = _subject_means(runs, name)
             diff = np.array([full[s] - ablated[s] for s in full])
@@ -163,14 +170,14 @@ def summarise_ablation(results: list[dict], alpha: float = 0.05) -> dict:
             entry[f"p_{name}"] = paired_p(diff)
             tests.append((arch, name))
         per_arch[arch] = entry
-    corrected = holm([per_arch[a][f"p_{n}"] for a, n in tests]) if tests else []
+    corrected = holm([per_arch[a][f"p_{n}"] for a, n in tests]) if tests else np.array([])
     for (arch, name), p in zip(tests, corrected, strict=True):
         entry = per_arch[arch]
         entry[f"p_{name}_holm"] = float(p)
         entry[f"verdict_{name}"] = (
             "n.s." if p >= alpha else "loses" if entry[f"loss_{name}"] > 0 else "gains"
         )
-    overall = {"n_classifiers": len(classifiers)}
+    overall: dict[str, Any] = {"n_classifiers": len(classifiers)}
     for name in ABLATIONS:
         losses = np.array([c[f"loss_{name}"] for c in classifiers])
         overall[f"loss_{name}"] = float(losses.mean()) if losses.size else None

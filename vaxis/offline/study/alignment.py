@@ -52,6 +52,10 @@ class AlignmentTargets:
 class _Strategy(nn.Module):
     """Holds the targets as buffers so they follow the model to its device."""
 
+    positions: torch.Tensor
+    embeddings: torch.Tensor
+    direction: torch.Tensor
+
     def __init__(self, n_features: int, targets: AlignmentTargets):
         super().__init__()
         positions, embeddings, direction = targets.tensors()
@@ -67,6 +71,8 @@ def _kl_to_soft_targets(logits: torch.Tensor, soft: torch.Tensor) -> torch.Tenso
 class VAxisDistillation(_Strategy):
     """Knowledge distillation from V-axis soft targets: classes near on the axis share mass."""
 
+    soft: torch.Tensor  # a buffer
+
     def __init__(self, n_features, targets, tau: float = 0.25):
         super().__init__(n_features, targets)
         gap = self.positions[:, None] - self.positions[None, :]
@@ -78,6 +84,8 @@ class VAxisDistillation(_Strategy):
 
 class LLMDistillation(_Strategy):
     """Knowledge distillation from the LLM: soft targets from sentence-embedding similarity."""
+
+    soft: torch.Tensor  # a buffer
 
     def __init__(self, n_features, targets, tau: float = 0.1):
         super().__init__(n_features, targets)

@@ -11,6 +11,8 @@ its weights helps; it hurts if one of its weights hurts and none helps.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.stats import wilcoxon
 
@@ -76,7 +78,7 @@ def _summarise_arch(results: list[dict], alpha: float) -> dict:
     for r in results:
         if r["strategy"]:
             configs.setdefault((r["strategy"], float(r["weight"])), []).append(r)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (name, weight), runs in configs.items():
         means = _subject_means(runs)
         diff = np.array([means[s] - base[s] for s in subjects])

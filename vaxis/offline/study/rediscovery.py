@@ -12,6 +12,8 @@ so averaging them over classifiers gives the null of the grid's mean agreement.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from vaxis.offline.study.geometry import axis_agreement
@@ -32,7 +34,8 @@ def summarise_rediscovery(
     results: list[dict], positions: np.ndarray, n_null: int = 1000, seed: int = 0
 ) -> dict:
     """Agreement of each classifier with the V-axis, and its distribution over the grid."""
-    classifiers, nulls = [], {f: [] for f in FIGURES}
+    classifiers: list[dict[str, Any]] = []
+    nulls: dict[str, list[np.ndarray]] = {f: [] for f in FIGURES}
     for res in results:
         agreement = axis_agreement(res["centroids"], positions, n_null=n_null, seed=seed)
         row = {"arch": res["arch"], "seed": res["seed"]}

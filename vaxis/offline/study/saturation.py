@@ -19,6 +19,8 @@ when the class-centroid span is.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -82,7 +84,7 @@ class SaturationRecorder:
     def on_epoch(self, epoch: int, model) -> None:
         sums = self._sums.copy()
         agreement = self._set_subspaces(model)
-        row = {"epoch": epoch}
+        row: dict[str, Any] = {"epoch": epoch}
         for prefix, (total, in_class, along_v) in (("", sums[:3]), ("aux_", sums[3:])):
             if total > 0:
                 row[f"{prefix}class_share"] = float(in_class / total)
