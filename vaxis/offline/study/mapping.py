@@ -105,50 +105,16 @@ def run_mapping(
         ``r``, ``p_value``, ``alpha``, per-clip and per-category averages, the null.
     """
     positions = np.asarray(positions, dtype=np.float64)
-    n_classes = positions.size
     train, val, test = (data.mask(ids) for ids in (split.train, split.val, split.test))
-    model = LinearMapping().fit(data.X[train], data.y[train], n_classes)
-
-    def grouped(mask):
-        keys = np.stack([data.subjects[mask], data.clips[mask].astype(str)], axis=1)
-        group, uniq = _group_matrix(keys)
-        labels = group @ data.y[mask]
-        ops = [group @ m for m in model.prediction_operators(data.X[mask])]
-        return ops, np.rint(labels).astype(int), uniq
-
-    val_ops, val_labels, _ = grouped(val)
-    test_ops, test_labels, test_keys = grouped(test)
-    rng = np.random.default_rng(seed)
-    perms = np.stack([positions] + [rng.permutation(positions) for _ in range(n_permutations)], 1)
-
-    val_r = np.stack([_columnwise_pearson(op @ perms, perms[val_labels]) for op in val_ops])
-    best = np.nan_to_num(val_r, nan=-np.inf).argmax(axis=0)
-    test_r_all = np.stack([_columnwise_pearson(op @ perms, perms[test_labels]) for op in test_ops])
-    test_r = test_r_all[best, np.arange(perms.shape[1])]
+    model = LinearMapping().fit(data.X[train], data.y[train], positions.size)
+    val_ops, val_labels, _ = _grouped(data, model, val)
+    test_ops, test_labels, test_keys = _grouped(data, model, test)
+    best, val_r, test_r = _select_and_score(val_ops, val_labels, test_ops, test_labels,
+                                            positions, n_permutations, seed)  # fmt: skip
     r_obs, null = float(test_r[0]), test_r[1:]
-
     projection = test_ops[best[0]] @ positions
     clips = test_keys[:, 1].astype(int)
-    per_clip = []
-    for clip in np.unique(clips):
-        sel = clips == clip
-        label = int(test_labels[sel][0])
-        per_clip.append(
-            {
-                "clip": int(clip),
-                "category": data.classes[label],
-                "position": float(positions[label]),
-                "projection_mean": float(projection[sel].mean()),
-                "projection_sd": float(projection[sel].std()),
-            }
-        )
-    per_category = {
-        data.classes[k]: {
-            "position": float(positions[k]),
-            "projection_mean": float(projection[test_labels == k].mean()),
-        }
-        for k in np.unique(test_labels)
-    }
+    per_clip, per_category = _averages(data.classes, positions, projection, clips, test_labels)
     cat_pos = [v["position"] for v in per_category.values()]
     cat_proj = [v["projection_mean"] for v in per_category.values()]
     return {
@@ -166,15 +132,84 @@ def run_mapping(
         "category_spearman": float(stats.spearmanr(cat_pos, cat_proj).statistic),
         "per_clip": per_clip,
         "per_category": per_category,
-        "points": {
-            "subject": test_keys[:, 0].tolist(),
-            "clip": clips.tolist(),
-            "position": positions[test_labels].tolist(),
-            "projection": projection.tolist(),
-        },
+        "points": _points(test_keys[:, 0], clips, positions[test_labels], projection),
         "normalisation": data.normalisation,
         "transductive": data.transductive,
         "method": f"ridge on per-window band features (DE; {data.window}; "
         f"{data.normalisation} normalisation), fitted per window on training subjects; "
         "projections averaged per held-out subject x clip",
     }
+
+
+def _points(
+    subjects: np.ndarray, clips: np.ndarray, positions: np.ndarray, projection: np.ndarray
+) -> dict[str, list]:
+    """Each held-out subject x clip: its position and its mean projection."""
+    return {
+        "subject": subjects.tolist(),
+        "clip": clips.tolist(),
+        "position": positions.tolist(),
+        "projection": projection.tolist(),
+    }
+
+
+def _grouped(
+    data: StudyData, model: LinearMapping, mask: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The prediction operators, labels and (subject, clip) keys of the windows in ``mask``,
+    averaged per subject x clip."""
+    keys = np.stack([data.subjects[mask], data.clips[mask].astype(str)], axis=1)
+    group, uniq = _group_matrix(keys)
+    labels = group @ data.y[mask]
+    ops = [group @ m for m in model.prediction_operators(data.X[mask])]
+    return ops, np.rint(labels).astype(int), uniq
+
+
+def _select_and_score(
+    val_ops: list[np.ndarray],
+    val_labels: np.ndarray,
+    test_ops: list[np.ndarray],
+    test_labels: np.ndarray,
+    positions: np.ndarray,
+    n_permutations: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the positions (column 0) and each permutation of them: the penalty chosen on
+    validation, the validation r of every penalty and the test r of the chosen one."""
+    rng = np.random.default_rng(seed)
+    perms = np.stack([positions] + [rng.permutation(positions) for _ in range(n_permutations)], 1)
+    val_r = np.stack([_columnwise_pearson(op @ perms, perms[val_labels]) for op in val_ops])
+    best = np.nan_to_num(val_r, nan=-np.inf).argmax(axis=0)
+    test_r_all = np.stack([_columnwise_pearson(op @ perms, perms[test_labels]) for op in test_ops])
+    return best, val_r, test_r_all[best, np.arange(perms.shape[1])]
+
+
+def _averages(
+    classes: list[str],
+    positions: np.ndarray,
+    projection: np.ndarray,
+    clips: np.ndarray,
+    labels: np.ndarray,
+) -> tuple[list[dict], dict[str, dict]]:
+    """The projection's mean (and spread) per held-out clip and per category."""
+    per_clip = []
+    for clip in np.unique(clips):
+        sel = clips == clip
+        label = int(labels[sel][0])
+        per_clip.append(
+            {
+                "clip": int(clip),
+                "category": classes[label],
+                "position": float(positions[label]),
+                "projection_mean": float(projection[sel].mean()),
+                "projection_sd": float(projection[sel].std()),
+            }
+        )
+    per_category = {
+        classes[k]: {
+            "position": float(positions[k]),
+            "projection_mean": float(projection[labels == k].mean()),
+        }
+        for k in np.unique(labels)
+    }
+    return per_clip, per_category

@@ -163,6 +163,23 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def _markdown(summary: dict, plots: dict[str, str]) -> str:
+    sections = {
+        "mapping": _mapping_lines,
+        "classifiers": _classifier_lines,
+        "rediscovery": _rediscovery_lines,
+        "alignment": _alignment_lines,
+        "saturation": _saturation_lines,
+    }
+    lines = _header_lines(summary)
+    for key, section in sections.items():
+        if key in summary:
+            lines += section(summary[key])
+    lines += [f"![{name}]({file})" for name, file in plots.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _header_lines(summary: dict) -> list[str]:
+    """The title, a SYNTHETIC warning where it applies, the data, axis and protocol."""
     d = summary["data"]
     lines = ["# vaxis study report", ""]
     if d["synthetic"]:
@@ -185,87 +202,101 @@ def _markdown(summary: dict, plots: dict[str, str]) -> str:
         f"figure: {_normalisation(n['name'], n['transductive'])}.",
         "",
     ]
-    if "mapping" in summary:
-        m = summary["mapping"]
-        tag = " (TRANSDUCTIVE)" if m["transductive"] else ""
-        lines += ["## Mapping", "", m["method"] + ".", "",
-                  f"**r = {m['r']:.3f}**{tag} over {m['n_points']} held-out subject x clip points, "
-                  f"permutation p = {m['p_value']:.3g} ({m['n_permutations']} permutations; "
-                  f"null 95% = {m['null_q95']}); category Spearman = "
-                  f"{m['category_spearman']:.3f}.", ""]  # fmt: skip
-        lines += _table(["category", "position", "mean projection"],
-                        [[k, v["position"], v["projection_mean"]]
-                         for k, v in m["per_category"].items()])  # fmt: skip
-        lines.append("")
-    if "classifiers" in summary:
-        c = summary["classifiers"]
-        lines += ["## Classifiers", "",
-                  "Architectures (input): "
-                  + ", ".join(f"{a} ({k})" for a, k in c["architectures"].items())
-                  + f". Windows: {c['windows']} ({c['n_windows']} labelled). Normalisation: "
-                  + _normalisation(c["normalisation"], c["transductive"]) + ".", ""]  # fmt: skip
-        lines += [f"- {note}" for note in c["notes"]] + ([""] if c["notes"] else [])
-    if "rediscovery" in summary:
-        r = summary["rediscovery"]
-        lines += ["## Rediscovery", "", r["method"] + ".", "",
-                  f"{r['n_classifiers']} classifiers, mean balanced accuracy "
-                  f"{r['balanced_accuracy_mean']:.3f}.", ""]  # fmt: skip
+    return lines
+
+
+def _mapping_lines(m: dict) -> list[str]:
+    """The mapping section: its figures and the per-category table."""
+    tag = " (TRANSDUCTIVE)" if m["transductive"] else ""
+    lines = ["## Mapping", "", m["method"] + ".", "",
+             f"**r = {m['r']:.3f}**{tag} over {m['n_points']} held-out subject x clip points, "
+             f"permutation p = {m['p_value']:.3g} ({m['n_permutations']} permutations; "
+             f"null 95% = {m['null_q95']}); category Spearman = "
+             f"{m['category_spearman']:.3f}.", ""]  # fmt: skip
+    lines += _table(["category", "position", "mean projection"],
+                    [[k, v["position"], v["projection_mean"]]
+                     for k, v in m["per_category"].items()])  # fmt: skip
+    lines.append("")
+    return lines
+
+
+def _classifier_lines(c: dict) -> list[str]:
+    """The classifiers section: architectures, windows and notes."""
+    lines = ["## Classifiers", "",
+             "Architectures (input): "
+             + ", ".join(f"{a} ({k})" for a, k in c["architectures"].items())
+             + f". Windows: {c['windows']} ({c['n_windows']} labelled). Normalisation: "
+             + _normalisation(c["normalisation"], c["transductive"]) + ".", ""]  # fmt: skip
+    lines += [f"- {note}" for note in c["notes"]] + ([""] if c["notes"] else [])
+    return lines
+
+
+def _rediscovery_lines(r: dict) -> list[str]:
+    """The rediscovery section: the grid's distribution and each architecture."""
+    lines = ["## Rediscovery", "", r["method"] + ".", "",
+             f"{r['n_classifiers']} classifiers, mean balanced accuracy "
+             f"{r['balanced_accuracy_mean']:.3f}.", ""]  # fmt: skip
+    lines += _table(
+        ["figure", "mean", "median", "min", "max", "share p<0.05", "null q95", "grid p"],
+        [[k, v["mean"], v["median"], v["min"], v["max"], v["share_significant"],
+          v["null_q95"], v["grid_mean_p"]] for k, v in r["distribution"].items()],
+    )  # fmt: skip
+    lines += ["", "Per architecture (means over seeds):", ""]
+    lines += _table(
+        ["architecture", "input", "classifiers", "BA", "loco rho", "pc1 rho", "pc1 cos",
+         "share loco p<0.05"],
+        [[k, v["kind"], v["n_classifiers"], v["balanced_accuracy"], v["loco_spearman"],
+          v["pc1_spearman"], v["pc1_cosine"], v["loco_spearman_share_significant"]]
+         for k, v in r["architectures"].items()],
+    )  # fmt: skip
+    lines.append("")
+    return lines
+
+
+def _alignment_lines(al: dict) -> list[str]:
+    """The alignment section: each architecture's configurations and the strategies."""
+    lines = ["## Alignment", "", al["method"], ""]
+    for arch, a in al["architectures"].items():
+        lines += [f"### {arch}", "",
+                  f"Baseline balanced accuracy {a['baseline']['balanced_accuracy']:.3f} "
+                  f"({a['baseline']['n_seeds']} seeds, {a['n_test_subjects']} test "
+                  f"subjects). Configurations: {a['n_configurations']}, help "
+                  f"{a['configurations_help']}, hurt {a['configurations_hurt']}. "
+                  f"Strategies: help {a['strategies_help']}, hurt {a['strategies_hurt']} of "
+                  f"{len(a['strategies'])}.", ""]  # fmt: skip
         lines += _table(
-            ["figure", "mean", "median", "min", "max", "share p<0.05", "null q95", "grid p"],
-            [[k, v["mean"], v["median"], v["min"], v["max"], v["share_significant"],
-              v["null_q95"], v["grid_mean_p"]] for k, v in r["distribution"].items()],
-        )  # fmt: skip
-        lines += ["", "Per architecture (means over seeds):", ""]
-        lines += _table(
-            ["architecture", "input", "classifiers", "BA", "loco rho", "pc1 rho", "pc1 cos",
-             "share loco p<0.05"],
-            [[k, v["kind"], v["n_classifiers"], v["balanced_accuracy"], v["loco_spearman"],
-              v["pc1_spearman"], v["pc1_cosine"], v["loco_spearman_share_significant"]]
-             for k, v in r["architectures"].items()],
-        )  # fmt: skip
-        lines.append("")
-    if "alignment" in summary:
-        al = summary["alignment"]
-        lines += ["## Alignment", "", al["method"], ""]
-        for arch, a in al["architectures"].items():
-            lines += [f"### {arch}", "",
-                      f"Baseline balanced accuracy {a['baseline']['balanced_accuracy']:.3f} "
-                      f"({a['baseline']['n_seeds']} seeds, {a['n_test_subjects']} test "
-                      f"subjects). Configurations: {a['n_configurations']}, help "
-                      f"{a['configurations_help']}, hurt {a['configurations_hurt']}. "
-                      f"Strategies: help {a['strategies_help']}, hurt {a['strategies_hurt']} of "
-                      f"{len(a['strategies'])}.", ""]  # fmt: skip
-            lines += _table(
-                ["strategy", "weight", "BA", "delta mean", "p", "p Holm", "verdict"],
-                [[r["strategy"], r["weight"], r["balanced_accuracy"], r["delta_mean"], r["p"],
-                  r["p_holm"], r["verdict"]] for r in a["configurations"]],
-            )  # fmt: skip
-            lines.append("")
-        lines += [f"Strategies that hurt on every architecture: "
-                  f"{al['strategies_hurt_everywhere']}; that help on one at least: "
-                  f"{al['strategies_help_somewhere']} (of {len(al['strategies'])}).",
-                  ""]  # fmt: skip
-        lines += ["### The study's 25 strategies (names are our reconstruction)", ""]
-        lines += _table(
-            ["#", "name (reconstructed)", "family", "implemented as"],
-            [[i + 1, s["name"], s["family"], s["implemented"] or "not implemented"]
-             for i, s in enumerate(al["study_strategies"])],
-        )  # fmt: skip
-        lines.append("")
-    if "saturation" in summary:
-        s = summary["saturation"]
-        lines += ["## Saturation", "", s["method"] + ".", ""]
-        lines += _table(
-            ["run", "BA", "class share", "V-dir share", "residual share", "final LOCO rho"],
-            [[k, v["balanced_accuracy"], v["mean"]["class_share"], v["mean"]["vdir_share"],
-              v["mean"]["residual_share"], v["final"]["loco_spearman"]]
-             for k, v in s["runs"].items()],
+            ["strategy", "weight", "BA", "delta mean", "p", "p Holm", "verdict"],
+            [[r["strategy"], r["weight"], r["balanced_accuracy"], r["delta_mean"], r["p"],
+              r["p_holm"], r["verdict"]] for r in a["configurations"]],
         )  # fmt: skip
         lines.append("")
-        if s.get("ablation"):
-            lines += _ablation_lines(s["ablation"])
-    lines += [f"![{name}]({file})" for name, file in plots.items()]
-    return "\n".join(lines) + "\n"
+    lines += [f"Strategies that hurt on every architecture: "
+              f"{al['strategies_hurt_everywhere']}; that help on one at least: "
+              f"{al['strategies_help_somewhere']} (of {len(al['strategies'])}).",
+              ""]  # fmt: skip
+    lines += ["### The study's 25 strategies (names are our reconstruction)", ""]
+    lines += _table(
+        ["#", "name (reconstructed)", "family", "implemented as"],
+        [[i + 1, s["name"], s["family"], s["implemented"] or "not implemented"]
+         for i, s in enumerate(al["study_strategies"])],
+    )  # fmt: skip
+    lines.append("")
+    return lines
+
+
+def _saturation_lines(s: dict) -> list[str]:
+    """The saturation section, with the ablation when it ran."""
+    lines = ["## Saturation", "", s["method"] + ".", ""]
+    lines += _table(
+        ["run", "BA", "class share", "V-dir share", "residual share", "final LOCO rho"],
+        [[k, v["balanced_accuracy"], v["mean"]["class_share"], v["mean"]["vdir_share"],
+          v["mean"]["residual_share"], v["final"]["loco_spearman"]]
+         for k, v in s["runs"].items()],
+    )  # fmt: skip
+    lines.append("")
+    if s.get("ablation"):
+        lines += _ablation_lines(s["ablation"])
+    return lines
 
 
 def _ablation_lines(ab: dict) -> list[str]:
