@@ -60,6 +60,7 @@ def feature_meta(bands: dict, fold: FoldResult, graph: EnsembleGraph) -> dict:
     the graph reads it."""
     meta = {"kind": "de", "bands": {k: list(v) for k, v in bands.items()}}
     if "covariance" in graph.input_kinds:
+        assert fold.inputs.tangent is not None  # the split fitted it for the covariance input
         meta["covariance"] = fold.inputs.tangent.bundle_block()
     return meta
 

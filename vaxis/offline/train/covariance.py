@@ -65,6 +65,12 @@ class TangentInputs:
         }
 
 
+def _covariances(windows: WindowSet) -> np.ndarray:
+    if windows.covariances is None:
+        raise DataError("the windows were loaded without covariances (covariance=False)")
+    return windows.covariances
+
+
 def population_reference(windows: WindowSet, subject_ids: list[str]) -> np.ndarray:
     """Riemannian mean, per band, of the given subjects' mean covariances.
 
@@ -74,8 +80,9 @@ def population_reference(windows: WindowSet, subject_ids: list[str]) -> np.ndarr
     """
     from pyriemann.geometry.mean import mean_riemann
 
+    covariances = _covariances(windows)
     means = np.stack([
-        windows.covariances[windows.subjects == s].mean(axis=0, dtype=np.float64)
+        covariances[windows.subjects == s].mean(axis=0, dtype=np.float64)
         for s in subject_ids
     ])  # fmt: skip
     reference = mean_riemann(means.transpose(1, 0, 2, 3))
@@ -93,20 +100,19 @@ def fit_tangent(windows: WindowSet, train_ids: list[str]) -> TangentInputs:
     train_ids : list of str
         The split's training subjects: the only ones the reference and prior see.
     """
-    if windows.covariances is None:
-        raise DataError("the windows were loaded without covariances (covariance=False)")
+    covariances = _covariances(windows)
     unknown = sorted(set(train_ids) - set(windows.stats))
     if not train_ids or unknown:
         raise DataError(f"training subjects {unknown or '(none)'} have no windows")
     tangent_map = TangentSpaceMap(
         population_reference(windows, list(train_ids)), windows.shrinkage, windows.bands
     )
-    n_bands, n_channels = windows.covariances.shape[1:3]
+    n_bands, n_channels = covariances.shape[1:3]
     vectors = np.empty((len(windows.y), n_bands, n_pairs(n_channels)), dtype=np.float32)
     stats = {}
     for subject, own in windows.stats.items():
         where = np.flatnonzero(windows.subjects == subject)
-        vectors[where] = tangent_map.tangent(windows.covariances[where])
+        vectors[where] = tangent_map.tangent(covariances[where])
         fitted = InputStats.fit({"covariance": vectors[where]})
         stats[subject] = replace(
             own, covariance_mean=fitted.covariance_mean, covariance_std=fitted.covariance_std

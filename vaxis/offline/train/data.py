@@ -92,7 +92,7 @@ class WindowSet:
     window: int
     hop: int
     decimate: int
-    bands: dict[str, tuple[float, float]] | None = None
+    bands: dict[str, tuple[float, float]]
     covariances: np.ndarray | None = None
     shrinkage: float = DEFAULT_SHRINKAGE
     envelope: np.ndarray | None = None

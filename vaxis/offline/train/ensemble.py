@@ -26,6 +26,7 @@ Four combinations are compared (all take members' log-probabilities):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,6 +96,7 @@ class Combination:
         pool order; the combination picks its own)."""
         chosen = [member_log_probs[i] for i in self.members]
         if self.method == "stacking":
+            assert self.coef is not None and self.intercept is not None  # fit_stacking sets them
             return _meta_proba(np.concatenate(chosen, axis=1), self.coef, self.intercept)
         return np.einsum("m,mnc->nc", self.weights, np.exp(np.stack(chosen)))
 
@@ -109,7 +111,7 @@ class Combination:
 def greedy_select(
     member_log_probs: list[np.ndarray],
     y: np.ndarray,
-    candidates: np.ndarray,
+    candidates: Iterable[int],
     max_members: int,
     diversity_weight: float = 0.05,
     min_members: int = 1,
@@ -127,7 +129,7 @@ def greedy_select(
     single = {c: _balanced_accuracy(y, probs[c]) for c in candidates}
     corr = error_correlation([member_log_probs[c] for c in candidates], y)
     where = {c: i for i, c in enumerate(candidates)}
-    selected = [max(candidates, key=single.get)]
+    selected = [max(candidates, key=single.__getitem__)]
     current = single[selected[0]]
     trace = [{"member": selected[0], "balanced_accuracy": current, "diversity": None}]
     while len(selected) < max_members:
@@ -150,7 +152,7 @@ def greedy_select(
 def caruana_select(
     member_log_probs: list[np.ndarray],
     y: np.ndarray,
-    candidates: np.ndarray,
+    candidates: Iterable[int],
     rounds: int = 25,
 ) -> Combination:
     """Selection with replacement on log-loss among ``candidates``; the best round is kept."""
@@ -169,6 +171,7 @@ def caruana_select(
         trace.append({"member": candidates[pick], "log_loss": float(losses[pick])})
         if losses[pick] < best_loss - 1e-9:
             best_loss, best_counts = losses[pick], counts.copy()
+    assert best_counts is not None  # the first round always improves on an infinite loss
     keep = np.flatnonzero(best_counts)
     weights = best_counts[keep] / best_counts.sum()
     return Combination("caruana", [candidates[i] for i in keep], weights, trace=trace)
@@ -219,7 +222,7 @@ def fit_stacking(
     member_log_probs: list[np.ndarray],
     y: np.ndarray,
     groups: np.ndarray,
-    candidates: np.ndarray,
+    candidates: Iterable[int],
     n_classes: int,
     penalties: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 0.1, 1.0),
 ) -> Combination:

@@ -38,6 +38,14 @@ class EnsembleGraph(nn.Module):
         Turns full-rate raw windows into what raw members read (anti-aliased decimation).
     """
 
+    # Buffers, registered in __init__.
+    weights: torch.Tensor
+    meta_coef: torch.Tensor
+    meta_intercept: torch.Tensor
+    positions: torch.Tensor
+    ridge_coef: torch.Tensor
+    ridge_intercept: torch.Tensor
+
     def __init__(
         self,
         members: list[tuple[nn.Module, str]],
@@ -56,14 +64,14 @@ class EnsembleGraph(nn.Module):
         self.decimator = decimator
         self.stacking = combination.method == "stacking"
         self.valence_source = valence_source
-        f32 = {"dtype": torch.float32}
-        self.register_buffer("weights", torch.as_tensor(combination.weights, **f32))
+        self.register_buffer("weights", _float32(combination.weights))
         if self.stacking:
-            self.register_buffer("meta_coef", torch.as_tensor(combination.coef.T, **f32))
-            self.register_buffer("meta_intercept", torch.as_tensor(combination.intercept, **f32))
-        self.register_buffer("positions", torch.as_tensor(positions, **f32))
+            assert combination.coef is not None and combination.intercept is not None
+            self.register_buffer("meta_coef", _float32(combination.coef.T))
+            self.register_buffer("meta_intercept", _float32(combination.intercept))
+        self.register_buffer("positions", _float32(positions))
         coef = np.zeros(1) if ridge_coef is None else ridge_coef
-        self.register_buffer("ridge_coef", torch.as_tensor(coef, **f32))
+        self.register_buffer("ridge_coef", _float32(coef))
         self.register_buffer("ridge_intercept", torch.tensor(float(ridge_intercept)))
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,6 +92,10 @@ class EnsembleGraph(nn.Module):
         else:
             valence = probs @ self.positions
         return probs, valence
+
+
+def _float32(array: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(array, dtype=torch.float32)
 
 
 def export_onnx(

@@ -123,12 +123,13 @@ class _Training:
     def step(self, x: torch.Tensor, y: torch.Tensor, cap: PenultimateCapture | None) -> None:
         logits = self.model(x)
         task = self.task(logits, y)
-        z = cap.z.flatten(1) if cap is not None else None
+        z = cap.flat() if cap is not None else None
         aux_loss = None
         if self.aux is not None and self.aux_weight > 0:
             aux_loss = self.aux(z, logits, y)
         loss = task if aux_loss is None else task + self.aux_weight * aux_loss
         if self.recorder is not None:
+            assert z is not None  # a recorder is only given with a capture
             self.recorder.on_step(z, task, y, aux_loss)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -151,6 +152,11 @@ class _Best:
             self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             return False
         return epoch - self.epoch >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        """Give ``model`` the best epoch's weights."""
+        assert self.state is not None  # the first epoch always improves on -inf
+        model.load_state_dict(self.state)
 
 
 def fit_member(
@@ -209,7 +215,7 @@ def fit_member(
                 recorder.on_epoch(epoch, model)
             if best.update(epoch, val, model):
                 break
-    model.load_state_dict(best.state)
+    best.restore(model)
     model.eval()
     info = {"best_epoch": best.epoch, "epochs_run": epoch + 1, "val_balanced_accuracy": best.score}
     return model, info

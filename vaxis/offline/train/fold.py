@@ -260,6 +260,6 @@ def train_fold(
         split=split, selection=selection, results=results, members=members,
         eligible=[int(i) for i in eligible], combinations=combinations, shipped=shipped_name,
         combination_val=combination_val, best=best, error_correlation=corr, inputs=prepared,
-        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.get), val_r=val_r,
-        test=test,
+        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.__getitem__),
+        val_r=val_r, test=test,
     )  # fmt: skip

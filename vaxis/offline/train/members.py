@@ -11,13 +11,18 @@ and test windows.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vaxis.offline.parallel import connect_ray
 from vaxis.offline.train.fit import FitSettings, fit_member, predict_proba
 from vaxis.offline.train.pool import MemberSpec, build_member
+
+if TYPE_CHECKING:
+    from torch import nn
 
 #: Windows each member is scored on, besides the ones it trains on.
 SCORED = ("selection", "val", "test")
@@ -75,7 +80,7 @@ class MemberResult:
     """
 
     spec: MemberSpec
-    model: object
+    model: nn.Module
     info: dict
     log_probs: dict[str, np.ndarray]
 
@@ -126,6 +131,7 @@ def train_members(
     """
     parallel = n_jobs != 1 or ray_address is not None
     threads = 1 if parallel else None
+    results: Iterable[MemberResult]
     if ray_address:
         results = _train_on_ray(tasks, ctx, ray_address)
     elif n_jobs != 1:

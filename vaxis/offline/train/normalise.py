@@ -19,6 +19,7 @@ Three normalisations, for every subject of the split (train, selection, validati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from vaxis.decoder.inputs import EPS, ZSCORED, InputStats, RunningStats, window_
 from vaxis.errors import ConfigError
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.data import WINDOW_KINDS, WindowSet, subject_windows
+
+if TYPE_CHECKING:
+    from vaxis.offline.train.covariance import TangentInputs
 
 NORMALISATIONS = ("causal", "subject", "population")
 #: Valid windows of running statistics before they replace the population prior, live.
@@ -55,7 +59,7 @@ class SplitInputs:
     stats: dict[str, InputStats] = field(repr=False)
     prior: InputStats
     normalisation: str
-    tangent: object | None = None
+    tangent: TangentInputs | None = None
     extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
@@ -67,6 +71,7 @@ def _moments(kind: str, unnormalised: dict[str, np.ndarray], windows: WindowSet,
 
 def _location_scale(stats: InputStats, kind: str) -> tuple[np.ndarray | float, np.ndarray]:
     if kind == "raw":
+        assert stats.raw_std is not None  # fitted wherever raw windows are normalised
         return 0.0, np.maximum(stats.raw_std, EPS)
     mean, std = (getattr(stats, name) for name in ZSCORED[kind])
     return mean, np.maximum(std, EPS)

@@ -46,6 +46,12 @@ class PenultimateCapture:
     def __exit__(self, *exc) -> None:
         self._handle.remove()
 
+    def flat(self) -> torch.Tensor:
+        """:attr:`z`, one row per window."""
+        if self.z is None:
+            raise RuntimeError("no forward pass has run inside the capture")
+        return self.z.flatten(1)
+
 
 @torch.no_grad()
 def embed(
@@ -57,6 +63,6 @@ def embed(
     with PenultimateCapture(model) as cap:
         for start in range(0, len(X), batch_size):
             out = model(torch.as_tensor(X[start : start + batch_size], device=device))
-            zs.append(cap.z.flatten(1).cpu().numpy())
+            zs.append(cap.flat().cpu().numpy())
             logits.append(out.cpu().numpy())
     return np.concatenate(zs), np.concatenate(logits)

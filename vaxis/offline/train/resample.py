@@ -112,6 +112,8 @@ class FIRDecimate(nn.Module):
         Decimation factor; 1 passes the input through unchanged.
     """
 
+    taps: torch.Tensor  # a buffer
+
     def __init__(self, factor: int):
         super().__init__()
         taps = fir_taps(factor)

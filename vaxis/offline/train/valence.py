@@ -49,7 +49,7 @@ def fit_ridge(
     for alpha in alphas:
         model = Ridge(alpha=alpha).fit(flat_train, target_train)
         scores[alpha] = pearson(model.predict(flat_val), target_val)
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     ridge = Ridge(alpha=best).fit(flat_train, target_train)
     return ridge, {"alpha": best, "val_r_by_alpha": {str(a): r for a, r in scores.items()}}
 

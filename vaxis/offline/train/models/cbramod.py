@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ from vaxis.errors import ConfigError, ModelError
 #: features are ``d_model // STEPS`` convolution channels at each of them.
 STEPS = 8
 #: The authors' pretrained backbone.
-PRETRAINED = {
+PRETRAINED: dict[str, Any] = {
     "d_model": 200,
     "n_layers": 12,
     "n_heads": 8,
@@ -55,6 +56,8 @@ class PatchEmbedding(nn.Module):
         Token features; a multiple of :data:`STEPS`.
     dropout : float
     """
+
+    dft: torch.Tensor  # a buffer
 
     def __init__(self, patch_size: int, d_model: int, dropout: float = 0.1):
         super().__init__()

@@ -50,6 +50,8 @@ class TopoGraphNet(nn.Module):
     dropout : float
     """
 
+    adjacency: torch.Tensor  # a buffer
+
     def __init__(
         self,
         n_chans: int,
