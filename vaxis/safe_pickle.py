@@ -275,6 +275,47 @@ class _ArrayUnpickler(pickle._Unpickler):  # the pure-Python unpickler: every op
     dispatch[pickle.BYTEARRAY8[0]] = _counted(load_bytearray8)
 
 
+def _read_bounded(path: Path, max_elements: int | None, layout: str) -> tuple[bytes, int]:
+    """The file's bytes and size, refused unread when larger than ``max_elements`` allow."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file does not exist") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror})") from None
+    with fh:
+        file_bytes = os.fstat(fh.fileno()).st_size
+        if max_elements is not None and file_bytes > max_elements * 16 + (1 << 20):
+            raise UnsafePickleError(
+                f"{path}: refused: {_bytes(file_bytes)} is larger than any array {layout} "
+                f"allows ({max_elements} values)"
+            )
+        return fh.read(), file_bytes
+
+
+def _unpickle(
+    data: bytes, path: Path, file_bytes: int, max_elements: int | None, layout: str
+) -> object:
+    """What the pickle ``data`` holds, through :class:`_ArrayUnpickler`; every failure is
+    one clear error naming ``path``."""
+    truncated = (
+        f"{path}: truncated pickle ({file_bytes} bytes): the file ends before the array does"
+    )
+    try:
+        # In memory, reads never go past what the file holds, whatever length it declares.
+        return _ArrayUnpickler(io.BytesIO(data), file_bytes, max_elements, layout).load()
+    except _Refused as why:
+        raise UnsafePickleError(f"{path}: refused to load: {why}") from None
+    except EOFError:
+        raise DataError(truncated) from None
+    except Exception as err:  # noqa: BLE001 - any failure to parse a hostile file
+        if "truncated" in str(err):
+            raise DataError(truncated) from None
+        raise DataError(
+            f"{path}: not a readable numpy pickle ({type(err).__name__}: {err!s:.120})"
+        ) from None
+
+
 def load_array(
     path: str | Path, max_elements: int | None = None, layout: str = "the expected layout"
 ) -> np.ndarray:
@@ -308,39 +349,8 @@ def load_array(
         an array.
     """
     path = Path(path)
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file does not exist") from None
-    except OSError as err:
-        raise DataError(f"{path}: cannot be read ({err.strerror})") from None
-    with fh:
-        file_bytes = os.fstat(fh.fileno()).st_size
-        if max_elements is not None and file_bytes > max_elements * 16 + (1 << 20):
-            raise UnsafePickleError(
-                f"{path}: refused: {_bytes(file_bytes)} is larger than any array {layout} "
-                f"allows ({max_elements} values)"
-            )
-        # In memory, reads never go past what the file holds, whatever length it declares.
-        data = io.BytesIO(fh.read())
-        try:
-            value = _ArrayUnpickler(data, file_bytes, max_elements, layout).load()
-        except _Refused as why:
-            raise UnsafePickleError(f"{path}: refused to load: {why}") from None
-        except EOFError:
-            raise DataError(
-                f"{path}: truncated pickle ({file_bytes} bytes): the file ends before the "
-                "array does"
-            ) from None
-        except Exception as err:  # noqa: BLE001 - any failure to parse a hostile file
-            if "truncated" in str(err):
-                raise DataError(
-                    f"{path}: truncated pickle ({file_bytes} bytes): the file ends before the "
-                    "array does"
-                ) from None
-            raise DataError(
-                f"{path}: not a readable numpy pickle ({type(err).__name__}: {err!s:.120})"
-            ) from None
+    data, file_bytes = _read_bounded(path, max_elements, layout)
+    value = _unpickle(data, path, file_bytes, max_elements, layout)
     if not isinstance(value, np.ndarray):
         raise DataError(f"{path}: expected a numpy array, found {type(value).__name__}")
     if value.dtype.hasobject:
