@@ -55,6 +55,20 @@ def provenance_summary(corpus: Corpus, fold: FoldResult) -> dict:
     return summary
 
 
+def onnx_meta(fold: FoldResult, decimate: int, max_diff: float) -> dict:
+    """``bundle.json``'s ``onnx``: the opset, the shipped members and their combination
+    (renumbered as in the graph), the raw decimation and the export's parity."""
+    shipped = fold.combinations[fold.shipped]
+    n_members = len(shipped.members)
+    return {
+        "opset": OPSET,
+        "members": [fold.members[i] for i in shipped.members],
+        "combination": {**shipped.describe(), "members": list(range(n_members))},
+        "raw_decimation": decimate,
+        "parity_max_abs": max_diff,
+    }
+
+
 def feature_meta(bands: dict, fold: FoldResult, graph: EnsembleGraph) -> dict:
     """``bundle.json``'s ``features``: the DE bands, and the covariance input's reference when
     the graph reads it."""
@@ -104,18 +118,10 @@ def write_bundle(
     export_onnx(graph, out / MODEL_FILE, examples)
     max_diff = parity(graph, out / MODEL_FILE, examples)
     tag = "-synthetic" if corpus.synthetic else ""
-    bands = corpus.bands or BANDS
-    shipped = fold.combinations[fold.shipped]
-    n_members = len(shipped.members)
+    n_members = len(fold.combinations[fold.shipped].members)
     meta = {
         "model_id": f"vaxis-{corpus.name}{tag}-{fold.shipped}{n_members}-seed{config.seed}",
-        "onnx": {
-            "opset": OPSET,
-            "members": [fold.members[i] for i in shipped.members],
-            "combination": {**shipped.describe(), "members": list(range(n_members))},
-            "raw_decimation": windows.decimate,
-            "parity_max_abs": max_diff,
-        },
+        "onnx": onnx_meta(fold, windows.decimate, max_diff),
         "inputs": [
             {"name": k, "kind": k, "shape": [None, *examples[k].shape[1:]]}
             for k in graph.input_kinds
@@ -127,7 +133,7 @@ def write_bundle(
         "hop": {"seconds": windows.hop / windows.sfreq, "samples": windows.hop},
         # Windows are only re-referenced and detrended; bands are cut in the FFT.
         "preprocessing": {"reference": "average", "detrend": "linear", "filters": []},
-        "features": feature_meta(bands, fold, graph),
+        "features": feature_meta(corpus.bands or BANDS, fold, graph),
         "normalisation": {
             "method": fold.inputs.normalisation,
             "prior": fold.inputs.prior.to_dict(),

@@ -15,7 +15,8 @@ computes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,71 +199,120 @@ def load_windows(
         Each subject's sessions split 5/5/5 into ``sub#train``, ``sub#val`` and
         ``sub#test`` recordings (the session-trials split).
     """
-    if corpus.kind != "raw":
-        raise DataError(
-            f"corpus {corpus.name!r} holds precomputed {corpus.kind.upper()} features; "
-            "training a bundle needs raw EEG (FACED Processed_data, BIDS or SEED-V), "
-            "because the live decoder computes features from raw windows"
-        )
-    if channels not in ("eeg", "all"):
-        raise DataError(f"channels must be 'eeg' or 'all', got {channels!r}")
-    kept = decoding_channels(list(corpus.channels)) if channels == "eeg" else list(corpus.channels)
-    picks = match_channels(corpus.channels, kept)
-    sfreq = float(resample or corpus.sfreq)
-    window = seconds_to_samples(window_s, sfreq)
-    hop = seconds_to_samples(hop_s, sfreq)
-    bands = corpus.bands or BANDS
-    parts: dict[str, list[np.ndarray]] = {
-        "features": [], "envelope": [], "raw": [], "y": [], "subjects": [], "covariances": [],
-        "raw_mean_square": [], "valid": [],
-    }  # fmt: skip
+    cut = _Windowing.of(corpus, channels, window_s, hop_s, decimate, covariance, shrinkage,
+                        resample)  # fmt: skip
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
     stats: dict[str, InputStats] = {}
-    # Envelope variability needs two sub-windows; shorter windows go without it.
-    kinds = WINDOW_KINDS if window >= 2 * sub_window_samples(sfreq) else ("features", "raw")
     for rec_id, trials, labels in recordings(corpus, session_parts):
-        trials = [resample_trial(t[picks], corpus.sfreq, resample) for t in trials]
-        flat, trial_of = stream_windows(trials, window, hop)
-        if len(flat) == 0:
-            longest = max(t.shape[-1] for t in trials) / sfreq
-            raise DataError(
-                f"subject {rec_id}: trials of at most {longest:g} s are shorter "
-                f"than one {window_s:g} s window"
-            )
-        inputs = window_inputs(flat, sfreq, kinds, bands=bands)
-        stats[rec_id] = InputStats.fit(inputs)
-        if covariance:
-            covs = band_covariances(inputs["raw"], sfreq, bands, shrinkage)
-            parts["covariances"].append(covs.astype(np.float32))
-        parts["valid"].append(check_windows(flat, kept)[0])
-        parts["raw_mean_square"].append(RunningStats.moments("raw", inputs["raw"])[0])
-        parts["features"].append(inputs["features"].astype(np.float32))
-        if "envelope" in inputs:
-            parts["envelope"].append(inputs["envelope"].astype(np.float32))
-        parts["raw"].append(decimate_fir(inputs["raw"], decimate).astype(np.float32))
-        parts["y"].append(np.where(trial_of >= 0, labels[np.maximum(trial_of, 0)], -1))
-        parts["subjects"].append(np.full(len(flat), rec_id))
+        stats[rec_id], arrays = cut.recording(rec_id, trials, labels)
+        for key, array in arrays.items():
+            parts[key].append(array)
         if on_subject is not None:
             on_subject(rec_id)
-    return WindowSet(
-        features=_concatenate(parts["features"]),
-        envelope=_concatenate(parts["envelope"]) if parts["envelope"] else None,
-        raw=_concatenate(parts["raw"]),
-        raw_mean_square=np.concatenate(parts["raw_mean_square"]),
-        valid=np.concatenate(parts["valid"]),
-        y=np.concatenate(parts["y"]),
-        subjects=np.concatenate(parts["subjects"]),
-        stats=stats,
-        channels=kept,
-        sfreq=sfreq,
-        window=window,
-        hop=hop,
-        decimate=decimate,
-        bands={k: (float(v[0]), float(v[1])) for k, v in bands.items()},
-        covariances=_concatenate(parts["covariances"]) if covariance else None,
-        shrinkage=float(shrinkage),
-        resample=resample,
-        session_parts=session_parts,
-    )
+    return cut.window_set(parts, stats, session_parts)
+
+
+@dataclass(frozen=True)
+class _Windowing:
+    """How :func:`load_windows` cuts and featurises each recording of one corpus."""
+
+    corpus_sfreq: float
+    picks: list[int]
+    channels: list[str]
+    sfreq: float
+    window: int
+    hop: int
+    window_s: float
+    kinds: tuple[str, ...]
+    bands: Mapping[str, tuple[float, float]]
+    decimate: int
+    covariance: bool
+    shrinkage: float
+    resample: float | None
+
+    @classmethod
+    def of(
+        cls,
+        corpus: Corpus,
+        channels: str,
+        window_s: float,
+        hop_s: float,
+        decimate: int,
+        covariance: bool,
+        shrinkage: float,
+        resample: float | None,
+    ) -> _Windowing:
+        if corpus.kind != "raw":
+            raise DataError(
+                f"corpus {corpus.name!r} holds precomputed {corpus.kind.upper()} features; "
+                "training a bundle needs raw EEG (FACED Processed_data, BIDS or SEED-V), "
+                "because the live decoder computes features from raw windows"
+            )
+        if channels not in ("eeg", "all"):
+            raise DataError(f"channels must be 'eeg' or 'all', got {channels!r}")
+        everything = list(corpus.channels)
+        kept = decoding_channels(everything) if channels == "eeg" else everything
+        sfreq = float(resample or corpus.sfreq)
+        window = seconds_to_samples(window_s, sfreq)
+        # Envelope variability needs two sub-windows; shorter windows go without it.
+        kinds = WINDOW_KINDS if window >= 2 * sub_window_samples(sfreq) else ("features", "raw")
+        return cls(corpus.sfreq, match_channels(corpus.channels, kept), kept, sfreq, window,
+                   seconds_to_samples(hop_s, sfreq), window_s, kinds, corpus.bands or BANDS,
+                   decimate, covariance, shrinkage, resample)  # fmt: skip
+
+    def recording(
+        self, rec_id: str, trials: list[np.ndarray], labels: np.ndarray
+    ) -> tuple[InputStats, dict[str, np.ndarray]]:
+        """One recording's statistics and per-window arrays (the :class:`WindowSet`
+        fields)."""
+        trials = [resample_trial(t[self.picks], self.corpus_sfreq, self.resample) for t in trials]
+        flat, trial_of = stream_windows(trials, self.window, self.hop)
+        if len(flat) == 0:
+            longest = max(t.shape[-1] for t in trials) / self.sfreq
+            raise DataError(
+                f"subject {rec_id}: trials of at most {longest:g} s are shorter "
+                f"than one {self.window_s:g} s window"
+            )
+        inputs = window_inputs(flat, self.sfreq, self.kinds, bands=self.bands)
+        arrays = {
+            "valid": check_windows(flat, self.channels)[0],
+            "raw_mean_square": RunningStats.moments("raw", inputs["raw"])[0],
+            "features": inputs["features"].astype(np.float32),
+            "raw": decimate_fir(inputs["raw"], self.decimate).astype(np.float32),
+            "y": np.where(trial_of >= 0, labels[np.maximum(trial_of, 0)], -1),
+            "subjects": np.full(len(flat), rec_id),
+        }
+        if "envelope" in inputs:
+            arrays["envelope"] = inputs["envelope"].astype(np.float32)
+        if self.covariance:
+            covs = band_covariances(inputs["raw"], self.sfreq, self.bands, self.shrinkage)
+            arrays["covariances"] = covs.astype(np.float32)
+        return InputStats.fit(inputs), arrays
+
+    def window_set(
+        self, parts: dict[str, list[np.ndarray]], stats: dict[str, InputStats], session_parts: bool
+    ) -> WindowSet:
+        """The :class:`WindowSet` of every recording's ``parts`` and ``stats``."""
+        return WindowSet(
+            features=_concatenate(parts["features"]),
+            envelope=_concatenate(parts["envelope"]) if parts["envelope"] else None,
+            raw=_concatenate(parts["raw"]),
+            raw_mean_square=np.concatenate(parts["raw_mean_square"]),
+            valid=np.concatenate(parts["valid"]),
+            y=np.concatenate(parts["y"]),
+            subjects=np.concatenate(parts["subjects"]),
+            stats=stats,
+            channels=self.channels,
+            sfreq=self.sfreq,
+            window=self.window,
+            hop=self.hop,
+            decimate=self.decimate,
+            bands={k: (float(v[0]), float(v[1])) for k, v in self.bands.items()},
+            covariances=_concatenate(parts["covariances"]) if self.covariance else None,
+            shrinkage=float(self.shrinkage),
+            resample=self.resample,
+            session_parts=session_parts,
+        )
 
 
 def _concatenate(parts: list[np.ndarray]) -> np.ndarray:

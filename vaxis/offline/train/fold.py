@@ -191,19 +191,8 @@ def train_fold(
     """
     selection = selection_subjects(split.train, config.selection_fraction, config.seed)
     fit_ids = [s for s in split.train if s not in selection]
-    inputs = prepared.inputs
-    index = {name: np.flatnonzero(windows.mask(ids))
-             for name, ids in (("selection", selection), ("val", split.val),
-                               ("test", split.test))}  # fmt: skip
-    ctx = MemberContext(
-        inputs=inputs, y=windows.y, subjects=windows.subjects, index=index,
-        n_outputs=n_classes, channels=windows.channels,
-        raw_sfreq=windows.sfreq / windows.decimate, init=config.init, extra=prepared.extra,
-    )  # fmt: skip
-    specs = plan_pool(list(config.archs), config.pool, fit_ids, config.seed, config.bag_fraction)
-    results = train_members([(s, _settings(s, config)) for s in specs], ctx,
-                            n_jobs=config.n_jobs, ray_address=config.ray,
-                            on_member=on_member)  # fmt: skip
+    results, index = _train_pool(windows, split, selection, fit_ids, prepared, n_classes, config,
+                                 on_member)  # fmt: skip
     y_sel, y_test = windows.y[index["selection"]], windows.y[index["test"]]
     sel_scores = np.array([balanced_accuracy_score(y_sel, r.log_probs["selection"].argmax(1))
                            for r in results])  # fmt: skip
@@ -212,7 +201,66 @@ def train_fold(
     combinations = fit_combinations(results, y_sel, windows.subjects[index["selection"]],
                                     eligible, n_classes, config)  # fmt: skip
     best = int(np.argmax(sel_scores))
-    test_lp = [r.log_probs["test"] for r in results]
+    members = _member_rows(results, sel_scores, y_test, eligible, corr)
+    train, val = windows.mask(fit_ids), windows.mask(split.val)
+    features, y_val = prepared.inputs["features"], windows.y[val]
+    ridge, ridge_info = fit_ridge(
+        features[train], positions[windows.y[train]], features[val], positions[y_val],
+    )  # fmt: skip
+    val_lp = [r.log_probs["val"] for r in results]
+    shipped_name, combination_val = choose_combination(combinations, val_lp, y_val,
+                                                       config.combine)  # fmt: skip
+    val_probs = combinations[shipped_name].predict_proba(val_lp)
+    val_r = {
+        "ridge": pearson(ridge_predict(ridge, features[val]), positions[y_val]),
+        "expectation": pearson(expected_position(val_probs, positions), positions[y_val]),
+    }
+    test = _test_outputs(windows, index["test"], positions, results, combinations, best,
+                         shipped_name, ridge, features, prepared.extra)  # fmt: skip
+    return FoldResult(
+        split=split, selection=selection, results=results, members=members,
+        eligible=[int(i) for i in eligible], combinations=combinations, shipped=shipped_name,
+        combination_val=combination_val, best=best, error_correlation=corr, inputs=prepared,
+        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.__getitem__),
+        val_r=val_r, test=test,
+    )  # fmt: skip
+
+
+def _train_pool(
+    windows: WindowSet,
+    split: Split,
+    selection: list[str],
+    fit_ids: list[str],
+    prepared: SplitInputs,
+    n_classes: int,
+    config,
+    on_member,
+) -> tuple[list[MemberResult], dict[str, np.ndarray]]:
+    """Every member of the pool, trained on ``fit_ids``; and the window indices of the
+    selection, validation and test subjects, on which each member predicts."""
+    index = {name: np.flatnonzero(windows.mask(ids))
+             for name, ids in (("selection", selection), ("val", split.val),
+                               ("test", split.test))}  # fmt: skip
+    ctx = MemberContext(
+        inputs=prepared.inputs, y=windows.y, subjects=windows.subjects, index=index,
+        n_outputs=n_classes, channels=windows.channels,
+        raw_sfreq=windows.sfreq / windows.decimate, init=config.init, extra=prepared.extra,
+    )  # fmt: skip
+    specs = plan_pool(list(config.archs), config.pool, fit_ids, config.seed, config.bag_fraction)
+    results = train_members([(s, _settings(s, config)) for s in specs], ctx,
+                            n_jobs=config.n_jobs, ray_address=config.ray,
+                            on_member=on_member)  # fmt: skip
+    return results, index
+
+
+def _member_rows(
+    results: list[MemberResult],
+    sel_scores: np.ndarray,
+    y_test: np.ndarray,
+    eligible: np.ndarray,
+    corr: np.ndarray,
+) -> list[dict]:
+    """Each member's description, training info, scores and error diversity."""
     members = []
     for i, r in enumerate(results):
         others = [j for j in eligible if j != i]
@@ -224,31 +272,34 @@ def train_fold(
             "eligible": bool(i in eligible),
             "error_diversity": float(1 - corr[i, others].mean()) if others else None,
         })  # fmt: skip
+    return members
 
-    train = windows.mask(fit_ids)
-    val = windows.mask(split.val)
-    features = inputs["features"]
-    ridge, ridge_info = fit_ridge(
-        features[train], positions[windows.y[train]], features[val], positions[windows.y[val]],
-    )  # fmt: skip
-    y_val = windows.y[val]
-    val_lp = [r.log_probs["val"] for r in results]
-    shipped_name, combination_val = choose_combination(combinations, val_lp, y_val,
-                                                       config.combine)  # fmt: skip
-    val_probs = combinations[shipped_name].predict_proba(val_lp)
-    val_r = {
-        "ridge": pearson(ridge_predict(ridge, features[val]), positions[y_val]),
-        "expectation": pearson(expected_position(val_probs, positions), positions[y_val]),
-    }
+
+def _test_outputs(
+    windows: WindowSet,
+    test_index: np.ndarray,
+    positions: np.ndarray,
+    results: list[MemberResult],
+    combinations: dict[str, Combination],
+    best: int,
+    shipped_name: str,
+    ridge: Ridge,
+    features: np.ndarray,
+    extra: dict,
+) -> dict[str, np.ndarray]:
+    """The test windows' labels, targets and what every decoder predicts for them (under
+    transductive normalisation too, when ``extra`` holds it)."""
+    y_test = windows.y[test_index]
+    test_lp = [r.log_probs["test"] for r in results]
     test = {
         "y": y_test,
-        "subjects": windows.subjects[index["test"]],
+        "subjects": windows.subjects[test_index],
         "target": positions[y_test],
         "probs_best": np.exp(test_lp[best]),
         **{f"probs_{name}": c.predict_proba(test_lp) for name, c in combinations.items()},
-        "valence_ridge": ridge_predict(ridge, features[index["test"]]),
+        "valence_ridge": ridge_predict(ridge, features[test_index]),
     }
-    if "test_subject" in prepared.extra:
+    if "test_subject" in extra:
         transductive = [r.log_probs["test_subject"] for r in results]
         test["probs_best_transductive"] = np.exp(transductive[best])
         test.update({f"probs_{name}_transductive": c.predict_proba(transductive)
@@ -256,10 +307,4 @@ def train_fold(
         test["probs_ensemble_transductive"] = test[f"probs_{shipped_name}_transductive"]
     test["probs_ensemble"] = test[f"probs_{shipped_name}"]
     test["valence_expectation"] = expected_position(test["probs_ensemble"], positions)
-    return FoldResult(
-        split=split, selection=selection, results=results, members=members,
-        eligible=[int(i) for i in eligible], combinations=combinations, shipped=shipped_name,
-        combination_val=combination_val, best=best, error_correlation=corr, inputs=prepared,
-        ridge=ridge, ridge_info=ridge_info, valence_source=max(val_r, key=val_r.__getitem__),
-        val_r=val_r, test=test,
-    )  # fmt: skip
+    return test

@@ -30,13 +30,33 @@ def write_report(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import confusion_matrix
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "metrics.json"]
     written[0].write_text(json.dumps({"synthetic": synthetic, **metrics}, indent=2) + "\n")
+    written.append(folder / "confusion_matrix.png")
+    _confusion_plot(written[-1], metrics, test, classes, synthetic)
+    subjects = sorted(metrics["residual_ensemble"]["per_subject"])
+    written.append(folder / "per_subject_accuracy.csv")
+    _per_subject_csv(written[-1], metrics, subjects, synthetic)
+    written.append(folder / "per_subject_accuracy.png")
+    _per_subject_plot(written[-1], metrics, subjects, synthetic)
+    written.append(folder / "member_diversity.png")
+    _diversity_plot(metrics["folds"][0], written[-1], synthetic)
+    written.append(folder / "summary.md")
+    written[-1].write_text(summary_table(metrics, synthetic))
+    written.append(folder / "valence_scatter.png")
+    _valence_scatter(written[-1], metrics, test, synthetic)
+    return written
+
+
+def _confusion_plot(
+    path: Path, metrics: dict, test: dict[str, np.ndarray], classes: list[str], synthetic: bool
+) -> None:
+    """The ensemble's confusion matrix on the test subjects, normalised per true class."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
 
     y, pred = test["y"], test["probs_ensemble"].argmax(1)
     cm = confusion_matrix(y, pred, labels=range(len(classes)), normalize="true")
@@ -50,18 +70,24 @@ def write_report(
     ax.set_title(_title(f"residual ensemble, test subjects (balanced acc. {ba:.3f})", synthetic))
     fig.colorbar(im, ax=ax, label="share of true class")
     fig.tight_layout()
-    written.append(folder / "confusion_matrix.png")
-    fig.savefig(written[-1], dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
-    subjects = sorted(metrics["residual_ensemble"]["per_subject"])
-    written.append(folder / "per_subject_accuracy.csv")
-    with written[-1].open("w", newline="") as fh:
+
+def _per_subject_csv(path: Path, metrics: dict, subjects: list[str], synthetic: bool) -> None:
+    """Every decoder's balanced accuracy on each test subject."""
+    with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["subject", *DECODERS, "synthetic"])
         for s in subjects:
             writer.writerow([s, *(f"{metrics[d]['per_subject'][s]:.4f}" for d in DECODERS),
                              synthetic])  # fmt: skip
+
+
+def _per_subject_plot(path: Path, metrics: dict, subjects: list[str], synthetic: bool) -> None:
+    """Best member, naive average and ensemble on each test subject, against chance."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(subjects)), 4))
     x = np.arange(len(subjects))
     shown = ("best_member", "naive_average", "residual_ensemble")
@@ -74,14 +100,16 @@ def write_report(
     ax.set_title(_title("per-subject balanced accuracy, test subjects", synthetic))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    written.append(folder / "per_subject_accuracy.png")
-    fig.savefig(written[-1], dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
-    written.append(folder / "member_diversity.png")
-    _diversity_plot(metrics["folds"][0], written[-1], synthetic)
-    written.append(folder / "summary.md")
-    written[-1].write_text(summary_table(metrics, synthetic))
+
+def _valence_scatter(
+    path: Path, metrics: dict, test: dict[str, np.ndarray], synthetic: bool
+) -> None:
+    """Predicted V-axis position of each test window against its category's, for both
+    valence read-outs."""
+    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     rng = np.random.default_rng(0)
@@ -94,10 +122,8 @@ def write_report(
     axes[0].set_ylabel("predicted position")
     fig.suptitle(_title("EEG -> V-axis projection, test windows", synthetic))
     fig.tight_layout()
-    written.append(folder / "valence_scatter.png")
-    fig.savefig(written[-1], dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return written
 
 
 def _diversity_plot(fold: dict, path: Path, synthetic: bool) -> None:
