@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +67,36 @@ class LiveConfig:
 #: holds a bounded amount of memory (100,000 windows: about 7 hours at hop 0.25 s).
 SUMMARY_LATENCIES = 100_000
 
+#: Latencies behind the percentiles of each status message.
+STATUS_LATENCIES = 2000
+
+
+class LatencyRing:
+    """The last ``size`` latencies (ms), in an array allocated and written in full up front.
+
+    A deque of Python floats would take about 32 bytes a window until it is full: some
+    hours at a quarter-second hop, which shows as memory growth in a long run. This array
+    costs 8 bytes a slot from the first window on, and never grows.
+    """
+
+    def __init__(self, size: int):
+        self.values = np.full(size, np.nan)
+        self.count = 0
+
+    def append(self, latency: float) -> None:
+        self.values[self.count % self.values.size] = latency
+        self.count += 1
+
+    def __len__(self) -> int:
+        return min(self.count, self.values.size)
+
+    def percentiles(self) -> dict[str, float | None]:
+        """p50, p95 and p99 of the latencies held (``None`` before the first)."""
+        if not len(self):
+            return {"p50": None, "p95": None, "p99": None}
+        values = np.percentile(self.values[: len(self)], [50, 95, 99])
+        return {k: round(float(v), 3) for k, v in zip(("p50", "p95", "p99"), values, strict=True)}
+
 
 @dataclass
 class LiveSummary:
@@ -81,13 +110,10 @@ class LiveSummary:
     sent: int = 0
     reconnects: int = 0
     samples: int = 0
-    latency_ms: deque = field(default_factory=lambda: deque(maxlen=SUMMARY_LATENCIES))
+    latency_ms: LatencyRing = field(default_factory=lambda: LatencyRing(SUMMARY_LATENCIES))
 
     def percentiles(self) -> dict[str, float | None]:
-        if not self.latency_ms:
-            return {"p50": None, "p95": None, "p99": None}
-        values = np.percentile(self.latency_ms, [50, 95, 99])
-        return {k: round(float(v), 3) for k, v in zip(("p50", "p95", "p99"), values, strict=True)}
+        return self.latency_ms.percentiles()
 
 
 class LiveLoop:
@@ -131,7 +157,7 @@ class LiveLoop:
         self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
         self.on_prediction, self.on_status = on_prediction, on_status
         self.summary = LiveSummary()
-        self.recent = deque(maxlen=2000)
+        self.recent = LatencyRing(STATUS_LATENCIES)
         self.state = "connecting"
         self.windower: Windower | None = None
         self.seq = 0
@@ -210,7 +236,6 @@ class LiveLoop:
 
     def status(self) -> dict:
         """A ``vaxis.status/1`` message."""
-        recent = LiveSummary(latency_ms=list(self.recent)).percentiles()
         return {
             "schema": messages.STATUS_SCHEMA,
             "stream": self.inlet.label,
@@ -219,7 +244,7 @@ class LiveLoop:
             "sfreq_nominal": self.inlet.sfreq if self.inlet.stream else None,
             "sfreq_effective": round(self.sfreq_effective, 2),
             "units": self.inlet.unit_note if self.inlet.stream else None,
-            "latency_ms": recent,
+            "latency_ms": self.recent.percentiles(),
             "counters": {
                 "windows": self.summary.windows,
                 "invalid": self.summary.invalid,
