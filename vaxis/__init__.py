@@ -60,6 +60,7 @@ _EXPORTS = {
     "ConfigError": "vaxis.errors",
     "DataError": "vaxis.errors",
     "ModelError": "vaxis.errors",
+    "ProfileError": "vaxis.errors",
     "StreamError": "vaxis.errors",
 }
 
@@ -82,6 +83,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS 
     from vaxis.errors import ConfigError as ConfigError
     from vaxis.errors import DataError as DataError
     from vaxis.errors import ModelError as ModelError
+    from vaxis.errors import ProfileError as ProfileError
     from vaxis.errors import StreamError as StreamError
     from vaxis.errors import VaxisError as VaxisError
     from vaxis.offline.axis import AxisFile as AxisFile

@@ -37,6 +37,11 @@ class BundleError(VaxisError, ValueError):
     """A decoder bundle is missing, corrupt or cannot be honoured (a ``ValueError``)."""
 
 
+class ProfileError(VaxisError, ValueError):
+    """A participant profile is missing, corrupt, or belongs to another bundle (a
+    ``ValueError``)."""
+
+
 class StreamError(VaxisError, ConnectionError):
     """An LSL stream or a publisher endpoint cannot be found or reached, or the stream
     does not match the bundle (a ``ConnectionError``: the connection is refused)."""

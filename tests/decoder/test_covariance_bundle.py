@@ -15,7 +15,7 @@ from vaxis.decoder.inputs import InputStats, window_inputs
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.preprocessing import preprocess
 from vaxis.decoder.profile import Profile, load_profile, save_profile
-from vaxis.errors import BundleError
+from vaxis.errors import BundleError, ProfileError
 
 CHANNELS = ["Fp1", "Fz", "C3", "Cz", "C4", "Pz", "O1", "O2"]
 SFREQ = 250.0
@@ -158,5 +158,5 @@ def test_a_profile_whose_model_changed_is_refused_for_that_reason(bundle_dir, tm
                       model_path=folder / "model.onnx")  # fmt: skip
     save_profile(profile, folder)
     (folder / "model.onnx").write_bytes(b"tampered")
-    with pytest.raises(BundleError, match="does not match profile.json sha256"):
+    with pytest.raises(ProfileError, match="does not match profile.json sha256"):
         load_profile(folder)

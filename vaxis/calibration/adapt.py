@@ -34,7 +34,7 @@ from vaxis.decoder.inputs import InputStats, window_inputs
 from vaxis.decoder.pipeline import Decoder
 from vaxis.decoder.profile import Profile, save_profile
 from vaxis.decoder.quality import check_windows
-from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
+from vaxis.decoder.windows import resampler, window_starts
 from vaxis.errors import DataError
 from vaxis.stream.recordings import label_track
 from vaxis.stream.replay import picked_microvolts
@@ -69,8 +69,7 @@ def calibration_windows(raw, bundle: Bundle) -> CalibrationWindows:
     """Hop-aligned windows inside each segment, none straddling two."""
     data = picked_microvolts(raw, bundle)
     fs = float(raw.info["sfreq"])
-    win = seconds_to_samples(bundle.window_samples / bundle.sfreq, fs)
-    hop = seconds_to_samples(bundle.hop_samples / bundle.sfreq, fs)
+    win, hop = bundle.samples_at(fs)
     spans = _segments(raw, bundle)
     if not any(label >= 0 for *_, label, _ in spans):
         raise DataError("the recording holds no complete stimulus of the bundle's classes "

@@ -18,6 +18,7 @@ from vaxis.decoder.covariance import TangentSpaceMap, n_pairs
 from vaxis.decoder.features import band_matrix
 from vaxis.decoder.inputs import INPUT_KINDS, InputStats
 from vaxis.decoder.integrity import check_fields, check_graph, stamp_graph_metadata
+from vaxis.decoder.windows import seconds_to_samples
 from vaxis.errors import BundleError
 
 SCHEMA = "vaxis.bundle/1"
@@ -89,6 +90,13 @@ class Bundle:
     @property
     def hop_samples(self) -> int:
         return int(self.meta["hop"]["samples"])
+
+    def samples_at(self, sfreq: float) -> tuple[int, int]:
+        """The window and the hop in whole samples at ``sfreq``, a stream's or a recording's
+        rate: the bundle's durations, rounded (windows are resampled to the bundle's rate
+        before decoding)."""
+        window = seconds_to_samples(self.window_samples / self.sfreq, sfreq)
+        return window, seconds_to_samples(self.hop_samples / self.sfreq, sfreq)
 
     @property
     def classes(self) -> list[str]:

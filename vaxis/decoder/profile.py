@@ -26,8 +26,9 @@ from pathlib import Path
 
 from vaxis.decoder.bundle import Bundle, sha256_file
 from vaxis.decoder.inputs import InputStats
-from vaxis.decoder.integrity import check_model_signature
-from vaxis.errors import BundleError
+from vaxis.decoder.integrity import check_model_signature, rehearse
+from vaxis.decoder.pipeline import Decoder
+from vaxis.errors import ProfileError
 
 SCHEMA = "vaxis.profile/1"
 META_FILE = "profile.json"
@@ -63,7 +64,7 @@ class Profile:
     def check_bundle(self, bundle: Bundle) -> None:
         """Refuse a bundle other than the one this profile was calibrated against."""
         if bundle.meta["onnx"]["sha256"] != self.bundle_sha256:
-            raise BundleError(
+            raise ProfileError(
                 f"profile of {self.participant!r} was calibrated against bundle "
                 f"{self.bundle_model_id!r} ({self.bundle_sha256[:12]}…), not "
                 f"{bundle.model_id!r} ({bundle.meta['onnx']['sha256'][:12]}…)"
@@ -80,7 +81,7 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
     if profile.model_path is not None:
         model_file = Path(profile.model_path)
         if model_file.resolve() != (path / MODEL_FILE).resolve():
-            raise BundleError(f"profile model must be {path / MODEL_FILE}, got {model_file}")
+            raise ProfileError(f"profile model must be {path / MODEL_FILE}, got {model_file}")
         model = {"file": MODEL_FILE, "sha256": sha256_file(model_file)}
     meta = {
         "schema": SCHEMA,
@@ -106,11 +107,11 @@ def load_profile(path: str | Path) -> Profile:
     try:
         meta = json.loads(meta_path.read_text())
     except FileNotFoundError:
-        raise BundleError(f"{path} is not a vaxis profile: {META_FILE} is missing") from None
+        raise ProfileError(f"{path} is not a vaxis profile: {META_FILE} is missing") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BundleError(f"{meta_path}: not readable JSON ({err})") from None
+        raise ProfileError(f"{meta_path}: not readable JSON ({err})") from None
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
-        raise BundleError(f"{meta_path}: schema is not {SCHEMA!r}")
+        raise ProfileError(f"{meta_path}: schema is not {SCHEMA!r}")
     try:
         stats = InputStats.from_dict(meta["normalisation"])
         bundle = meta["bundle"]
@@ -118,7 +119,7 @@ def load_profile(path: str | Path) -> Profile:
         if meta.get("model"):
             model_path = path / meta["model"]["file"]
             if not model_path.is_file() or sha256_file(model_path) != meta["model"]["sha256"]:
-                raise BundleError(f"{model_path}: missing or does not match profile.json sha256")
+                raise ProfileError(f"{model_path}: missing or does not match profile.json sha256")
         return Profile(
             participant=str(meta["participant"]),
             bundle_model_id=str(bundle["model_id"]),
@@ -129,7 +130,38 @@ def load_profile(path: str | Path) -> Profile:
             synthetic=bool(meta.get("synthetic", False)),
             created=str(meta.get("created", "")),
         )
-    except BundleError:
-        raise  # already says what is wrong (a BundleError is also a ValueError)
+    except ProfileError:
+        raise  # already says what is wrong (a ProfileError is also a ValueError)
     except (KeyError, TypeError, ValueError) as err:
-        raise BundleError(f"{meta_path}: malformed profile ({err!r})") from None
+        raise ProfileError(f"{meta_path}: malformed profile ({err!r})") from None
+
+
+def profiled_decoder(
+    bundle: Bundle, profile: str | Path | None = None, threads: int = 1
+) -> Decoder:
+    """A rehearsed decoder of ``bundle``, with a participant's profile applied if given.
+
+    Parameters
+    ----------
+    bundle : Bundle
+    profile : path, optional
+        A profile directory (or its ``profile.json``): its statistics, and its model when
+        calibration re-fitted one, replace the bundle's. A profile calibrated against
+        another bundle is refused (:class:`~vaxis.errors.ProfileError`).
+    threads : int
+        onnxruntime intra-op threads.
+
+    Returns
+    -------
+    decoder : Decoder
+        Already run on one flat window, so that a bundle (or profile) that cannot decode
+        is refused here rather than at the first window.
+    """
+    stats, model = None, None
+    if profile:
+        loaded = load_profile(profile)
+        loaded.check_bundle(bundle)
+        stats, model = loaded.stats, loaded.model_path
+    decoder = Decoder(bundle, stats=stats, model=model, threads=threads)
+    rehearse(decoder, len(bundle.channels), bundle.window_samples)
+    return decoder

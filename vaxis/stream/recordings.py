@@ -26,17 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.errors import DataError
 from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
 
 log = logging.getLogger(__name__)
 
-#: FACED's class of each of its 28 clips, for FACED's subject files only: every other
-#: recording names its classes in its annotations, and a bundle's classes say which count
-#: (mirrors vaxis.offline.corpus.base, which the live path does not import; a test checks).
-FACED_CLASSES = ("anger", "disgust", "fear", "sadness", "neutral",
-                 "amusement", "inspiration", "joy", "tenderness")  # fmt: skip
-FACED_CLIP_LABELS = np.repeat(np.arange(9), (3, 3, 3, 3, 4, 3, 3, 3, 3))
 #: A stimulus edge of the calibration marker vocabulary: ``stim/<class>/<id>/start|end``.
 STIM_MARKER = re.compile(r"^stim/([^/]+)/([^/]+)/(start|end)$")
 
