@@ -281,7 +281,7 @@ def test_sigterm_stops_vaxis_live_cleanly(bundle):
 
 def test_live_modules_never_import_torch():
     code = (
-        "import sys; import vaxis.stream.loop, vaxis.stream.dashboard, vaxis.decoder.profile, "
+        "import sys; import vaxis.stream.loop, vaxis._cli.dashboard, vaxis.decoder.profile, "
         "vaxis.calibration.session, "
         "vaxis.cli; from vaxis.cli import live; "
         "bad = [m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules]; "

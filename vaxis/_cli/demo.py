@@ -150,8 +150,8 @@ def _replay(
                                 daemon=True)  # fmt: skip
     listener.start()
     if dashboard:
+        from vaxis._cli.dashboard import Dashboard
         from vaxis.decoder.bundle import load_bundle
-        from vaxis.stream.dashboard import Dashboard
 
         with Dashboard(load_bundle(bundle).classes, console=console) as board:
             result = replay_realtime(raw, bundle, zmq=zmq_address,

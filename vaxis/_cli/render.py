@@ -151,7 +151,7 @@ def live_view(
     """The ``on_prediction`` and ``on_status`` callbacks of ``vaxis live``: a dashboard of
     ``classes`` on stdout, or (``None``) a line per prediction on stdout and per status on
     stderr."""
-    from vaxis.stream.dashboard import Dashboard, log_line
+    from vaxis._cli.dashboard import Dashboard, log_line
 
     out = Console()
     if classes is not None:
@@ -178,7 +178,7 @@ def print_live_summaries(configs: Sequence[LiveConfig], summaries: Sequence[Live
 
 def prediction_printer() -> Callable[[dict], None]:
     """A line on stdout per prediction of ``vaxis replay --realtime``."""
-    from vaxis.stream.dashboard import log_line
+    from vaxis._cli.dashboard import log_line
 
     out = Console()
     return lambda m: out.print(log_line(m))

@@ -1,4 +1,4 @@
-"""A rich terminal dashboard for the live loop (``--dashboard``), or plain log lines."""
+"""The rich terminal dashboard of ``vaxis live`` (``--dashboard``), or plain log lines."""
 
 from __future__ import annotations
 
