@@ -37,6 +37,7 @@ _EXPORTS = {
     "read_recording": "vaxis.stream",
     # calibration
     "CalibrationConfig": "vaxis.calibration",
+    "CalibrationResult": "vaxis.calibration",
     "calibrate": "vaxis.calibration",
     "adapt": "vaxis.calibration",
     "Protocol": "vaxis.calibration",
@@ -69,6 +70,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS by a test
     from vaxis.calibration import CalibrationConfig as CalibrationConfig
+    from vaxis.calibration import CalibrationResult as CalibrationResult
     from vaxis.calibration import Protocol as Protocol
     from vaxis.calibration import adapt as adapt
     from vaxis.calibration import calibrate as calibrate

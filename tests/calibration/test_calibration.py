@@ -1,6 +1,7 @@
 """Calibration: markers, protocol, incremental FIF recording, adaptation; real LSL loopback."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -124,7 +125,10 @@ def test_profile_helps_a_participant_whose_statistics_are_shifted(tmp_path, tiny
     assert with_profile["balanced_accuracy"] > without["balanced_accuracy"]
 
 
-def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path, tiny_bundle):
+def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(
+    tmp_path, tiny_bundle, caplog
+):
+    caplog.set_level(logging.INFO, logger="vaxis.calibration")
     name = f"eeg-{uuid.uuid4().hex[:6]}"
     outlet = make_outlet(name, source_id=name)
     markers = MarkerOutlet(f"{name}-markers")
@@ -139,12 +143,13 @@ def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path
         t += 7.0
     plan.append((t - 0.5, "session/end"))
     eeg = np.concatenate(parts, axis=1)
-    config = CalibrationConfig(tiny_bundle, "P01", tmp_path / "P01", stream=name,
-                               markers=f"{name}-markers", duration=60)  # fmt: skip
-    result, logs = {}, []
+    config = CalibrationConfig(bundle=tiny_bundle, participant="P01", out=tmp_path / "P01",
+                               stream=name, markers=f"{name}-markers", duration=60)  # fmt: skip
+    result = {}
 
     def run():
-        result["profile"], result["path"] = calibrate(config, log=logs.append)
+        done = calibrate(config)
+        result["profile"], result["path"] = done.profile, done.recording
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -157,7 +162,7 @@ def test_session_driven_by_a_marker_outlet_writes_profile_and_recording(tmp_path
         markers.push(text, t0 + offset)
     push(outlet, eeg, t0, speed=8.0)
     thread.join(30)
-    assert "profile" in result, logs
+    assert "profile" in result, caplog.text
     raw = read_recording(result["path"])
     assert abs(raw.n_times - plan[-1][0] * FS) <= 20  # up to session/end, not beyond
     assert raw.ch_names == load_bundle(tiny_bundle).channels  # the bundle's channels
@@ -217,7 +222,7 @@ def test_missing_samples_are_nan_so_markers_stay_on_time(tmp_path):
     from vaxis.calibration.session import _Session
 
     rec = FifRecorder(tmp_path / "g_raw.fif", list(FACED_CHANNELS), FS)
-    session = _Session(rec, FS, list(FACED_CLASSES), log=lambda _: None)
+    session = _Session(rec, FS, list(FACED_CLASSES))
     chunk = np.ones((32, 250), np.float32)
     session.eeg(chunk, 100.0 + np.arange(250) / FS)  # 0-1 s
     session.eeg(chunk, 103.0 + np.arange(250) / FS)  # 3-4 s: two seconds never came

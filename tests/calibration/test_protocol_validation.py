@@ -3,6 +3,7 @@ earlier versions could write them) still replay and adapt. The refusals themselv
 fuzzed in tests/test_refusals.py."""
 
 import json
+import logging
 
 import mne
 import numpy as np
@@ -40,8 +41,9 @@ def test_extra_classes_and_zero_pauses_are_accepted(tmp_path):
 def test_a_bad_protocol_is_refused_before_any_stream_opens(tmp_path):
     bundle = write_linear_bundle(tmp_path / "bundle")
     path = _write(tmp_path, {"stimuli": [{"stimulus": "positive/1", "seconds": -4}]})
-    config = CalibrationConfig(bundle, "P", tmp_path / "P", stream="no-such-stream",
-                               protocol=path, connect_timeout=30)  # fmt: skip
+    config = CalibrationConfig(bundle=bundle, participant="P", out=tmp_path / "P",
+                               stream="no-such-stream", protocol=path,
+                               connect_timeout=30)  # fmt: skip
     with pytest.raises(DataError, match=r"stimuli\[0\]\.seconds.*found -4"):
         calibrate(config)  # refused at once, not after 30 s of looking for the stream
     assert not (tmp_path / "P").exists()
@@ -71,20 +73,20 @@ def test_a_recording_with_odd_annotations_replays_and_adapts(tmp_path):
     assert "stim/positive/9" in raw.annotations.description  # kept, as a marker
     result = attach_labels(replay_fast(raw, bundle), raw)
     assert {r["true"] for r in result.rows} >= {"negative", "positive"}
-    config = CalibrationConfig(bundle, "P", tmp_path / "P")
-    profile, used = calibrate(config, recording=path)
-    assert used == path and profile.metrics["windows"]["stimuli"] > 0
+    config = CalibrationConfig(bundle=bundle, participant="P", out=tmp_path / "P")
+    result = calibrate(config, recording=path)
+    assert result.recording == path and result.profile.metrics["windows"]["stimuli"] > 0
 
 
-def test_a_segment_that_ends_before_it_starts_is_dropped(tmp_path):
+def test_a_segment_that_ends_before_it_starts_is_dropped(tmp_path, caplog):
     recorder = FifRecorder(tmp_path / "s_raw.fif", ["Fz", "Cz"], 250.0)
-    logs = []
-    session = _Session(recorder, 250.0, CLASSES, logs.append)
+    session = _Session(recorder, 250.0, CLASSES)
     session.eeg(np.zeros((2, 500), np.float32), 10.0 + np.arange(500) / 250.0)
     session.marker(11.0, "stim/positive/1/start")
-    session.marker(10.5, "stim/positive/1/end")  # stamped before its start
+    with caplog.at_level(logging.WARNING, logger="vaxis.calibration"):
+        session.marker(10.5, "stim/positive/1/end")  # stamped before its start
     recorder.close()
     raw = read_recording(tmp_path / "s_raw.fif")
     assert (raw.annotations.duration >= 0).all()
     assert "stim/positive/1" not in raw.annotations.description
-    assert any("before its start" in line for line in logs)
+    assert "before its start: segment dropped" in caplog.text

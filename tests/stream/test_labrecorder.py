@@ -47,7 +47,7 @@ def session(tmp_path_factory):
     outlet = make_outlet(eeg, source_id=eeg)
     markers = MarkerOutlet(mark)
     messages = []
-    loop = LiveLoop(LiveConfig(bundle, stream=eeg, zmq=None, lsl_out=pred),
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=eeg, zmq=None, lsl_out=pred),
                     on_prediction=messages.append)  # fmt: skip
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)

@@ -90,7 +90,7 @@ def test_predictions_arrive_with_the_documented_schema(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     outlet = make_outlet(name)
     address = f"inproc://{name}"
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=address, lsl_out=f"{name}-out"))
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=address, lsl_out=f"{name}-out"))
     sub = subscriber(address)
     got = []
     stop, thread = run_in_thread(loop)
@@ -126,7 +126,7 @@ def test_nan_windows_are_invalid_and_the_loop_carries_on(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     outlet = make_outlet(name)
     seen = []
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None), on_prediction=seen.append)
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None), on_prediction=seen.append)
     stop, thread = run_in_thread(loop)
     pusher = Pusher(outlet, seconds=4, nan_at=2.0)
     pusher.start()
@@ -146,7 +146,7 @@ def test_timestamp_jump_makes_spanning_windows_invalid(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     outlet = make_outlet(name)
     seen = []
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None), on_prediction=seen.append)
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None), on_prediction=seen.append)
     stop, thread = run_in_thread(loop)
     pusher = Pusher(outlet, seconds=4, jump_at=2.0)
     pusher.start()
@@ -164,7 +164,7 @@ def test_timestamp_jump_makes_spanning_windows_invalid(bundle):
 def test_missing_channels_fail_clearly(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     _outlet = make_outlet(name, channels=("Fz", "Cz", "T3", "Pz"))
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None, connect_timeout=3))
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None, connect_timeout=3))
     with pytest.raises(StreamError, match="missing channels Fp1, Fp2, F3"):
         loop.run()
 
@@ -174,8 +174,8 @@ def test_aliases_and_volts_are_honoured(bundle):
     renamed = tuple({"T7": "T3", "T8": "T4", "P7": "T5", "P8": "T6"}.get(c, c).upper()
                     for c in FACED_CHANNELS) + ("EXG1",)  # fmt: skip
     outlet = make_outlet(name, channels=renamed, unit="volts")
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None))
-    loop.connect(timeout=3)
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None, connect_timeout=3))
+    loop.connect()
     assert loop.inlet.scale[0, 0] == 1e6 and loop.inlet.picks.size == 32
     outlet.push_chunk(np.full((10, 33), 2e-6, np.float32).tolist())
     time.sleep(0.2)
@@ -187,7 +187,7 @@ def test_aliases_and_volts_are_honoured(bundle):
 def test_stream_loss_and_return_without_restart(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     states, seen = [], []
-    config = LiveConfig(bundle, stream=name, zmq=None, stale_s=0.5, status_every=0.2)
+    config = LiveConfig(bundle=bundle, stream=name, zmq=None, stale_s=0.5, status_every=0.2)
     loop = LiveLoop(
         config, on_prediction=seen.append, on_status=lambda m: states.append(m["state"])
     )
@@ -218,7 +218,7 @@ def test_a_subscriber_that_never_reads_does_not_stall_decoding(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     outlet = make_outlet(name)
     address = f"inproc://{name}"
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=address, hwm=2))
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=address, hwm=2))
     stuck = zmq.Context.instance().socket(zmq.SUB)
     stuck.setsockopt(zmq.RCVHWM, 1)
     stuck.setsockopt(zmq.SUBSCRIBE, b"")
@@ -296,9 +296,9 @@ def test_a_faster_stream_is_resampled_to_the_bundle_rate(bundle):
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     outlet = make_outlet(name, fs=500.0)
     seen = []
-    loop = LiveLoop(LiveConfig(bundle, stream=name, zmq=None), on_prediction=seen.append)
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None), on_prediction=seen.append)
     stop, thread = run_in_thread(loop)
-    assert loop.inlet.sfreq == 500.0 and loop.resample is not None
+    assert loop.inlet.sfreq == 500.0 and loop.resampling
     pusher = Pusher(outlet, seconds=3, fs=500.0)
     pusher.start()
     pusher.done.wait(10)
@@ -317,7 +317,7 @@ def test_a_source_without_id_that_vanishes_is_found_again(bundle):
     """liblsl cannot recover such a source: mne-lsl drops the connection (LostError)."""
     name = f"eeg-{uuid.uuid4().hex[:8]}"
     states, seen = [], []
-    config = LiveConfig(bundle, stream=name, zmq=None, stale_s=2.0, status_every=0.2)
+    config = LiveConfig(bundle=bundle, stream=name, zmq=None, stale_s=2.0, status_every=0.2)
     loop = LiveLoop(config, seen.append, lambda m: states.append(m["state"]))
     outlet = make_outlet(name)
     stop, thread = run_in_thread(loop)
@@ -350,7 +350,7 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
     outlets = [make_outlet(n) for n in names]
     address = f"inproc://{names[0]}"
     sub = subscriber(address, b"vaxis.prediction")
-    configs = [LiveConfig(bundle, stream=n, zmq=address) for n in names]
+    configs = [LiveConfig(bundle=bundle, stream=n, zmq=address) for n in names]
     stop = threading.Event()
     result = {}
     thread = threading.Thread(

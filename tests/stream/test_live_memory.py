@@ -1,10 +1,12 @@
 """The live loop holds the same memory however many windows it decodes."""
 
 import tracemalloc
+import uuid
 
 import numpy as np
 
 from tests.bundles import write_linear_bundle
+from tests.outlets import make_outlet
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.stream.loop import LatencyRing, LiveConfig, LiveLoop
 from vaxis.stream.windows import Window
@@ -24,9 +26,9 @@ def test_decoding_many_windows_does_not_grow_memory(tmp_path):
     """A deque of Python floats grew 32 bytes a window (a few MB an hour on four streams,
     over the hours it took to fill); the summary's latencies now cost nothing per window."""
     bundle = write_linear_bundle(tmp_path / "bundle")
-    loop = LiveLoop(LiveConfig(bundle, stream="unused", zmq=None))
-    loop.inlet.sfreq = 250.0
-    loop.connected()
+    name = f"eeg-{uuid.uuid4().hex[:8]}"
+    _outlet = make_outlet(name)
+    loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None)).connect()
     rng = np.random.default_rng(0)
     batch = [
         Window(rng.normal(0, 10, (len(FACED_CHANNELS), 250)).astype(np.float32), 0.0, 1.0, False)
@@ -42,6 +44,7 @@ def test_decoding_many_windows_does_not_grow_memory(tmp_path):
         grown = tracemalloc.get_traced_memory()[0] - settled
     finally:
         tracemalloc.stop()
+        loop.close()
     assert loop.summary.windows == 23_000 and len(loop.summary.latency_ms) == 23_000
     assert loop.summary.percentiles()["p50"] is not None
     assert grown < 200_000, f"{grown} bytes more after 20,000 windows"

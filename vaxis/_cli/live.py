@@ -6,18 +6,21 @@ None of them imports torch. ``live`` and ``calibrate`` stop cleanly on SIGINT/SI
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vaxis._cli.options import ProfileOption
+from vaxis._cli.options import ProfileOption, defaults
 from vaxis._cli.render import console
 from vaxis._cli.signals import exit_on_stop, stop_on_signal
+from vaxis.calibration.config import CalibrationConfig
 from vaxis.errors import StreamError
+from vaxis.stream.config import LiveConfig
 
-#: Where predictions are published unless told otherwise: loopback only.
-ZMQ_DEFAULT = "tcp://127.0.0.1:5556"
+#: The library's defaults, which the options below show and pass on.
+LIVE, CALIBRATION = defaults(LiveConfig), defaults(CalibrationConfig)
 
 Streams = Annotated[
     list[str] | None, typer.Option(help="LSL stream name; repeat to decode several.")
@@ -25,6 +28,8 @@ Streams = Annotated[
 Zmq = Annotated[str, typer.Option(help="ZeroMQ PUB endpoint ('' for none).")]
 LslOut = Annotated[str | None, typer.Option(help="Name of an LSL outlet of predictions.")]
 AllowRemote = Annotated[bool, typer.Option(help="Bind --zmq beyond loopback without a warning.")]
+ConnectTimeout = Annotated[float, typer.Option(help="Seconds to find the stream.")]
+ConnectTimeouts = Annotated[float, typer.Option(help="Seconds to find the streams.")]
 Recording = Annotated[Path, typer.Argument(help="FIF/EDF/BDF/BrainVision/EEGLAB/XDF/FACED .pkl.")]
 Realtime = Annotated[
     bool, typer.Option("--realtime/--fast", help="Play over LSL into the live loop.")
@@ -45,14 +50,14 @@ def live(
     type: Annotated[str | None, typer.Option("--type", help="LSL stream type.")] = None,
     source_id: Annotated[str | None, typer.Option(help="LSL source id.")] = None,
     profile: ProfileOption = None,
-    zmq: Zmq = ZMQ_DEFAULT,
+    zmq: Zmq = LIVE["zmq"],
     lsl_out: LslOut = None,
     window: Annotated[float | None, typer.Option(help="Window in s (bundle's).")] = None,
     hop: Annotated[float | None, typer.Option(help="Hop in s (default: the bundle's).")] = None,
     dashboard: Annotated[bool, typer.Option(help="Rich dashboard, or log lines.")] = True,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
-    connect_timeout: Annotated[float, typer.Option(help="Seconds to find the stream.")] = 10.0,
-    allow_remote: AllowRemote = False,
+    connect_timeout: ConnectTimeout = LIVE["connect_timeout"],
+    allow_remote: AllowRemote = LIVE["allow_remote"],
 ) -> None:
     """Decode EEG streams live: LSL in, predictions out over ZeroMQ (and LSL)."""
     exit_on_stop()
@@ -60,14 +65,17 @@ def live(
 
     from vaxis._cli.render import live_view, print_live_summaries
     from vaxis.decoder.bundle import load_bundle
-    from vaxis.stream.loop import LiveConfig, run_live_many
+    from vaxis.stream.loop import run_live_many
 
+    if not (stream or type or source_id):
+        raise StreamError("say which stream to read: --stream NAME, --type or --source-id")
     names: list[str | None] = [*stream] if stream else [None]
     several = len(names) > 1
     configs = [
-        LiveConfig(bundle, name, type, source_id, profile, zmq or None,
-                   f"{lsl_out}-{name}" if lsl_out and several else lsl_out,
-                   window, hop, duration, connect_timeout, allow_remote=allow_remote)
+        LiveConfig(bundle=bundle, stream=name, stype=type, source_id=source_id, profile=profile,
+                   zmq=zmq or None, lsl_out=f"{lsl_out}-{name}" if lsl_out and several
+                   else lsl_out or None, window_s=window, hop_s=hop, duration=duration,
+                   connect_timeout=connect_timeout, allow_remote=allow_remote)
         for name in names
     ]  # fmt: skip
     stop = stop_on_signal()
@@ -88,9 +96,9 @@ def replay(
     profile: ProfileOption = None,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="predictions.csv")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG of the valence trace.")] = None,
-    zmq: ReplayZmq = ZMQ_DEFAULT,
+    zmq: ReplayZmq = LIVE["zmq"],
     lsl_out: ReplayLslOut = None,
-    allow_remote: ReplayAllowRemote = False,
+    allow_remote: ReplayAllowRemote = LIVE["allow_remote"],
 ) -> None:
     """Decode a recording: as fast as possible, or in real time through the live loop.
 
@@ -108,7 +116,7 @@ def replay(
     meta = load_bundle(bundle)
     start = time.perf_counter()
     if realtime:
-        result = rp.replay_realtime(raw, bundle, profile, zmq or None, lsl_out,
+        result = rp.replay_realtime(raw, bundle, profile, zmq or None, lsl_out or None,
                                     on_prediction=prediction_printer(),
                                     allow_remote=allow_remote)  # fmt: skip
     else:
@@ -138,7 +146,7 @@ def calibrate(
     ] = None,
     recording: AdaptFrom = None,
     duration: Annotated[float | None, typer.Option(help="Stop recording after S seconds.")] = None,
-    connect_timeout: Annotated[float, typer.Option(help="Seconds to find the streams.")] = 10.0,
+    connect_timeout: ConnectTimeouts = CALIBRATION["connect_timeout"],
 ) -> None:
     """Record a calibration session (EEG + markers over LSL) and write a participant profile.
 
@@ -147,14 +155,23 @@ def calibrate(
     """
     exit_on_stop()
     from vaxis._cli.render import print_calibration
-    from vaxis.calibration.session import CalibrationConfig
     from vaxis.calibration.session import calibrate as run
 
     if recording is None and not (stream or type or source_id):
         raise StreamError("say which EEG stream to record: --stream NAME, --type or --source-id")
-    config = CalibrationConfig(bundle, participant, out, stream, type, source_id, markers,
-                               protocol, duration, connect_timeout)  # fmt: skip
+    if recording is None and not (markers or protocol):
+        raise StreamError("say where the markers come from: --markers NAME or --protocol FILE")
+    config = CalibrationConfig(bundle=bundle, participant=participant, out=out, stream=stream,
+                               stype=type, source_id=source_id, markers=markers,
+                               protocol=protocol, duration=duration,
+                               connect_timeout=connect_timeout)  # fmt: skip
     stop = stop_on_signal()
-    profile, path = run(config, stop, lambda line: console.print(line, highlight=False),
-                        recording)  # fmt: skip
-    print_calibration(config, profile, path)
+    _show_session_progress()
+    print_calibration(config, run(config, stop, recording))
+
+
+def _show_session_progress() -> None:
+    """A session's progress (each marker, the recording's path and length) is what this
+    command shows while it runs: the calibration loggers' ``INFO`` lines, unless ``--quiet``."""
+    if logging.getLogger("vaxis").getEffectiveLevel() <= logging.WARNING:
+        logging.getLogger("vaxis.calibration").setLevel(logging.INFO)

@@ -18,14 +18,15 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from vaxis.calibration.session import CalibrationConfig
-    from vaxis.decoder.profile import Profile
+    from vaxis.calibration.config import CalibrationConfig
+    from vaxis.calibration.session import CalibrationResult
     from vaxis.offline.axis import AxisFile
     from vaxis.offline.corpus import Corpus
     from vaxis.offline.corpus.check import SubjectCheck
     from vaxis.offline.study import StudySummary
     from vaxis.offline.train import TrainResult
-    from vaxis.stream.loop import LiveConfig, LiveSummary
+    from vaxis.stream.config import LiveConfig
+    from vaxis.stream.loop import LiveSummary
     from vaxis.stream.replay import ReplayResult
 
 #: Messages, warnings and errors.
@@ -170,7 +171,7 @@ def print_live_summaries(configs: Sequence[LiveConfig], summaries: Sequence[Live
     """One line per stream decoded by ``vaxis live``: its counters and latencies."""
     for config, summary in zip(configs, summaries, strict=True):
         console.print(
-            f"stopped {config.stream or config.stype or config.source_id}: {summary.windows} "
+            f"stopped {config.label}: {summary.windows} "
             f"windows, {summary.invalid} invalid, {summary.dropped} dropped, "
             f"latency {summary.percentiles()} ms"
         )
@@ -211,9 +212,10 @@ def _figure(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
-def print_calibration(config: CalibrationConfig, profile: Profile | None, path: Path | None):
+def print_calibration(config: CalibrationConfig, result: CalibrationResult) -> None:
     """How ``vaxis calibrate`` ended: nothing recorded, a recording kept without a profile,
     or the profile and its held-out figures."""
+    profile, path = result.profile, result.recording
     if profile is None:
         if path is None:
             console.print("stopped before recording began: nothing was recorded")

@@ -10,7 +10,8 @@ from vaxis._lazy import lazy_exports
 
 #: Each public name and the module that defines it.
 _EXPORTS = {
-    "CalibrationConfig": "vaxis.calibration.session",
+    "CalibrationConfig": "vaxis.calibration.config",
+    "CalibrationResult": "vaxis.calibration.session",
     "calibrate": "vaxis.calibration.session",
     "record_session": "vaxis.calibration.session",
     "adapt": "vaxis.calibration.adapt",
@@ -24,9 +25,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS by a test
     from vaxis.calibration.adapt import adapt as adapt
+    from vaxis.calibration.config import CalibrationConfig as CalibrationConfig
     from vaxis.calibration.markers import MarkerOutlet as MarkerOutlet
     from vaxis.calibration.protocol import Protocol as Protocol
     from vaxis.calibration.protocol import load_protocol as load_protocol
-    from vaxis.calibration.session import CalibrationConfig as CalibrationConfig
+    from vaxis.calibration.session import CalibrationResult as CalibrationResult
     from vaxis.calibration.session import calibrate as calibrate
     from vaxis.calibration.session import record_session as record_session

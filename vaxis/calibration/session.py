@@ -8,20 +8,26 @@ are written as NaN with a ``BAD_gap`` annotation, so marker onsets stay true to 
 (a jump of more than ``MAX_GAP_S``, or backwards, is a clock reset: annotated
 ``BAD_clock_reset``); a lost EEG stream is resolved again while markers keep being logged.
 :func:`calibrate` then runs :func:`vaxis.calibration.adapt.adapt` on the recording.
+
+Progress (each marker, the recording's path, its length) is logged at ``INFO`` under this
+module's logger; problems in the data (gaps, clock resets, markers that do not pair) at
+``WARNING``.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vaxis.calibration.config import CalibrationConfig
 from vaxis.calibration.markers import MarkerInlet, parse_marker
 from vaxis.calibration.protocol import ProtocolPlayer, load_protocol
 from vaxis.calibration.recording import FifRecorder
@@ -29,32 +35,38 @@ from vaxis.decoder.bundle import load_bundle
 from vaxis.errors import StreamError
 from vaxis.stream.inlet import EegInlet
 
+if TYPE_CHECKING:
+    from vaxis.decoder.profile import Profile
+
+log = logging.getLogger(__name__)
+
 #: The longest run of missing samples filled with NaN; a longer jump is a clock reset.
 MAX_GAP_S = 60.0
 
 
 @dataclass
-class CalibrationConfig:
-    """What ``vaxis calibrate`` is told."""
+class CalibrationResult:
+    """What :func:`calibrate` made.
 
-    bundle: Path
-    participant: str
-    out: Path
-    stream: str | None = None
-    stype: str | None = None
-    source_id: str | None = None
-    markers: str | None = None
-    protocol: Path | None = None
-    duration: float | None = None
-    connect_timeout: float = 10.0
+    Attributes
+    ----------
+    profile : Profile or None
+        The participant's profile; ``None`` when the session was stopped before its end.
+    recording : Path or None
+        The recording adapted (or kept, when stopped); ``None`` when stopped before
+        recording began.
+    """
+
+    profile: Profile | None
+    recording: Path | None
 
 
 class _Session:
     """The recording state of one session: EEG samples placed by timestamp, markers paired
     into segments."""
 
-    def __init__(self, recorder: FifRecorder, fs: float, classes: list[str], log):
-        self.rec, self.fs, self.classes, self.log = recorder, fs, set(classes), log
+    def __init__(self, recorder: FifRecorder, fs: float, classes: list[str]):
+        self.rec, self.fs, self.classes = recorder, fs, set(classes)
         self.t0: float | None = None
         self.last_t: float | None = None
         self.pending: list[tuple[float, str]] = []
@@ -75,14 +87,14 @@ class _Session:
             self.rec.append(np.full((data.shape[0], missing), np.nan, np.float32))
             self.rec.annotate(onset, missing / self.fs, "BAD_gap")
             self.counts["gaps"] += 1
-            self.log(f"gap: {missing / self.fs:.2f} s of EEG missing at {onset:.1f} s (NaN)")
+            log.warning("gap: %.2f s of EEG missing at %.1f s (NaN)", missing / self.fs, onset)
         elif abs(missing) > MAX_GAP_S * self.fs or missing < -0.05 * self.fs:
             # A clock reset: keep the samples contiguous, and place later markers on the
             # new clock from here on.
             self.t0 = float(stamps[0]) - onset
             self.rec.annotate(onset, 0.0, "BAD_clock_reset")
-            self.log(f"timestamps jumped by {missing / self.fs:+.1f} s at {onset:.1f} s: "
-                     "a clock reset; later markers are placed on the new clock")  # fmt: skip
+            log.warning("timestamps jumped by %+.1f s at %.1f s: a clock reset; later markers "
+                        "are placed on the new clock", missing / self.fs, onset)  # fmt: skip
         self.rec.append(data)
         self.last_t = float(stamps[-1])
 
@@ -100,21 +112,21 @@ class _Session:
             self.rec.annotate(onset, 0.0, text)
             self.counts["other"] += 1
             if m.kind == "stim":
-                self.log(f"marker {text!r}: class {m.cls!r} is not one of the bundle's")
+                log.warning("marker %r: class %r is not one of the bundle's", text, m.cls)
         elif m.edge == "start":
             self.open[segment] = onset
         elif segment in self.open and onset <= self.open[segment]:
             self.open.pop(segment)
             self.rec.annotate(onset, 0.0, text)
-            self.log(f"marker {text!r} is stamped before its start: segment dropped")
+            log.warning("marker %r is stamped before its start: segment dropped", text)
         elif segment in self.open:
             start = self.open.pop(segment)
             self.rec.annotate(start, onset - start, segment)
             self.counts["baseline" if m.kind == "baseline" else "stimuli"] += 1
         else:
             self.rec.annotate(onset, 0.0, text)
-            self.log(f"marker {text!r} ends a segment that never started")
-        self.log(f"{onset:8.2f} s  {text}")
+            log.warning("marker %r ends a segment that never started", text)
+        log.info("%8.2f s  %s", onset, text)
 
     def done(self) -> bool:
         return self.end_at is not None and self.last_t is not None and self.last_t >= self.end_at
@@ -131,16 +143,13 @@ def recording_path(out: Path) -> Path:
     return path
 
 
-def record_session(
-    config: CalibrationConfig,
-    stop: threading.Event | None = None,
-    log: Callable[[str], None] = lambda _: None,
-) -> Path | None:
+def record_session(config: CalibrationConfig, stop: threading.Event | None = None) -> Path | None:
     """Record EEG and markers until the session ends, ``duration`` passes or ``stop`` is set;
     return the FIF recording's path (``None`` when stopped before recording began)."""
     stop = stop or threading.Event()
+    config.check()
     bundle = load_bundle(config.bundle)
-    player, markers_name = _marker_source(config, bundle.classes, log)
+    player, markers_name = _marker_source(config, bundle.classes)
     inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
                      bufsize=30.0).connect(config.connect_timeout, stop)  # fmt: skip
     if inlet.stream is None:
@@ -159,10 +168,10 @@ def record_session(
         return None
     path = recording_path(Path(config.out))
     recorder = FifRecorder(path, bundle.channels, inlet.sfreq)
-    session = _Session(recorder, inlet.sfreq, bundle.classes, log)
-    log(f"recording {inlet.label!r} ({inlet.sfreq:g} Hz, {inlet.unit_note}) to {path}")
+    session = _Session(recorder, inlet.sfreq, bundle.classes)
+    log.info("recording %r (%g Hz, %s) to %s", inlet.label, inlet.sfreq, inlet.unit_note, path)
     try:
-        _record(session, inlet, markers, config.duration, stop, log)
+        _record(session, inlet, markers, config.duration, stop)
     finally:
         if player:
             player.stop()
@@ -174,23 +183,25 @@ def record_session(
     if not recorder.n_samples:
         raise StreamError(f"no EEG arrived from {inlet.label!r}: nothing was recorded")
     n = session.counts
-    log(f"recorded {recorder.n_samples / inlet.sfreq:.1f} s: {n['baseline']} baseline, "
-        f"{n['stimuli']} stimuli, {n['gaps']} gaps")  # fmt: skip
+    log.info("recorded %.1f s: %d baseline, %d stimuli, %d gaps",
+             recorder.n_samples / inlet.sfreq, n["baseline"], n["stimuli"], n["gaps"])  # fmt: skip
     return path
 
 
 def _marker_source(
-    config: CalibrationConfig, classes: list[str], log: Callable[[str], None]
+    config: CalibrationConfig, classes: list[str]
 ) -> tuple[ProtocolPlayer | None, str]:
     """The player of ``config.protocol`` (None without one) and the marker stream's name."""
     if config.protocol:
         protocol = load_protocol(config.protocol, classes)
         name = f"vaxis-protocol-{config.participant}-{uuid.uuid4().hex[:6]}"
-        log(f"protocol: {len(protocol.stimuli)} stimuli, {protocol.duration_s:.0f} s; markers "
-            f"on LSL stream {name!r}")  # fmt: skip
+        log.info("protocol: %d stimuli, %.0f s; markers on LSL stream %r",
+                 len(protocol.stimuli), protocol.duration_s, name)  # fmt: skip
         return ProtocolPlayer(protocol, name), name
     if not config.markers:
-        raise StreamError("say where the markers come from: --markers NAME or --protocol FILE")
+        raise StreamError(
+            "say where the markers come from: markers (an LSL stream name) or protocol (a file)"
+        )
     return None, config.markers
 
 
@@ -200,23 +211,22 @@ def _record(
     markers: MarkerInlet,
     duration: float | None,
     stop: threading.Event,
-    log: Callable[[str], None],
 ) -> None:
     """Feed EEG and markers to ``session`` until it is done, ``duration`` passes or ``stop``
     is set; a lost EEG stream is resolved again while markers keep being logged."""
     started = time.monotonic()
     while not stop.is_set() and not session.done():
         if duration and time.monotonic() - started >= duration:
-            log("duration reached")
+            log.info("duration reached")
             break
         for marker in markers.pull():
             session.marker(*marker)
         if inlet.stream is None:
-            _reconnect(inlet, log)
+            _reconnect(inlet)
             continue
         pulled = inlet.pull()
         if pulled is None:
-            log("EEG stream lost: resolving it again; markers are still logged")
+            log.warning("EEG stream lost: resolving it again; markers are still logged")
             inlet.mark_lost()
             continue
         data, stamps = pulled
@@ -225,31 +235,36 @@ def _record(
         time.sleep(0.005)
 
 
-def _reconnect(inlet: EegInlet, log) -> None:
+def _reconnect(inlet: EegInlet) -> None:
     try:
         inlet.connect(timeout=0.5)
-        log(f"EEG stream {inlet.label!r} is back")
+        log.info("EEG stream %r is back", inlet.label)
     except (StreamError, TimeoutError, RuntimeError):
         inlet.disconnect(wait=False)
 
 
-def calibrate(config: CalibrationConfig, stop=None, log=lambda _: None, recording=None):
-    """Record a session (or take ``recording``, a FIF made earlier) and adapt; return the
-    profile and the recording's path.
+def calibrate(
+    config: CalibrationConfig,
+    stop: threading.Event | None = None,
+    recording: str | Path | None = None,
+) -> CalibrationResult:
+    """Record a session (or take ``recording``, a FIF made earlier) and adapt the bundle
+    to it.
 
     A session stopped by ``stop`` (SIGINT, SIGTERM) before its end is not adapted: the
-    profile is ``None`` and the recording (``None`` if nothing was recorded) is kept, to be
-    adapted later with ``recording=``.
+    result's profile is ``None`` and the recording (``None`` if nothing was recorded) is
+    kept, to be adapted later with ``recording=``.
     """
     from vaxis.calibration.adapt import adapt
     from vaxis.stream.recordings import read_recording
 
+    config.check()
     path: Path | None
     if recording:
         path = Path(recording)
     else:
-        path = record_session(config, stop, log)
+        path = record_session(config, stop)
         if path is None or (stop is not None and stop.is_set()):
-            return None, path
+            return CalibrationResult(None, path)
     profile = adapt(read_recording(path), config.bundle, config.participant, config.out)
-    return profile, path
+    return CalibrationResult(profile, path)

@@ -10,7 +10,7 @@ from vaxis._lazy import lazy_exports
 
 #: Each public name and the module that defines it.
 _EXPORTS = {
-    "LiveConfig": "vaxis.stream.loop",
+    "LiveConfig": "vaxis.stream.config",
     "LiveLoop": "vaxis.stream.loop",
     "LiveSummary": "vaxis.stream.loop",
     "run_live": "vaxis.stream.loop",
@@ -26,7 +26,7 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS by a test
-    from vaxis.stream.loop import LiveConfig as LiveConfig
+    from vaxis.stream.config import LiveConfig as LiveConfig
     from vaxis.stream.loop import LiveLoop as LiveLoop
     from vaxis.stream.loop import LiveSummary as LiveSummary
     from vaxis.stream.loop import run_live as run_live

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -59,14 +60,14 @@ def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
 RESOLVE_SLICE_S = 0.2
 
 
-def _close_quietly(stream) -> None:
+def _close_quietly(stream: Any) -> None:
     try:
         stream.disconnect()
     except Exception:  # noqa: BLE001 - a dead or half-open stream may fail to close cleanly
         pass
 
 
-def _open(stream, timeout: float, stop: threading.Event | None) -> bool:
+def _open(stream: Any, timeout: float, stop: threading.Event | None) -> bool:
     """Connect an mne-lsl stream; return False, leaving it to close in the background, if
     ``stop`` is set first.
 
@@ -75,6 +76,10 @@ def _open(stream, timeout: float, stop: threading.Event | None) -> bool:
     and abandoned on request rather than waited for.
     """
     done, failure = threading.Event(), []
+
+    def close_once_open() -> None:
+        done.wait()
+        _close_quietly(stream)
 
     def connect() -> None:
         try:
@@ -87,8 +92,7 @@ def _open(stream, timeout: float, stop: threading.Event | None) -> bool:
     threading.Thread(target=connect, daemon=True, name="vaxis-lsl-open").start()
     while not done.wait(0.02):
         if stop is not None and stop.is_set():
-            threading.Thread(target=lambda: done.wait() or _close_quietly(stream),
-                             daemon=True, name="vaxis-lsl-close").start()  # fmt: skip
+            threading.Thread(target=close_once_open, daemon=True, name="vaxis-lsl-close").start()
             return False
     if failure:
         raise failure[0]
@@ -117,15 +121,21 @@ class EegInlet:
         bufsize: float = 10.0,
     ):
         if not (name or stype or source_id):
-            raise StreamError("say which stream to read: --stream NAME, --type or --source-id")
+            raise StreamError("say which stream to read: name, stype or source_id")
         self.channels = list(channels)
         self.query = {"name": name, "stype": stype, "source_id": source_id}
         self.bufsize = bufsize
-        self.stream = None
+        #: The mne-lsl ``StreamLSL`` while connected, else ``None``.
+        self.stream: Any = None
         self.uid: str | None = None
         self.dead: set[str] = set()
         self.unit_note: str | None = None
-        self.label = name or stype or source_id
+        self.label: str = name or stype or source_id or ""
+        #: Of the stream last connected to: its nominal rate, the rows of the bundle's
+        #: channels and their factors to microvolts.
+        self.sfreq = 0.0
+        self.picks = np.empty(0, dtype=int)
+        self.scale = np.ones((0, 1))
 
     def connect(self, timeout: float = 5.0, stop: threading.Event | None = None) -> EegInlet:
         """Resolve and connect; raise :class:`StreamError` if nothing answers in time.

@@ -1,16 +1,18 @@
-"""The live loop: LSL inlet -> windows -> decoder -> ZeroMQ / LSL publishers.
+"""The live loop: LSL inlet -> windows -> decoder -> publishers (ZeroMQ, LSL, callbacks).
 
 It reads as a chain of small steps, each with one job: the inlet hands over new samples,
 the windower cuts hop-aligned windows on sample counts, the decoder (onnxruntime) predicts,
-the publishers send. Everything is timed on the LSL clock. A stream that stops delivering
+each publisher sends. Everything is timed on the LSL clock. A stream that stops delivering
 is reported ``stalled``; the connection is kept (liblsl recovers a source that has a source
 id) while a background thread looks for another source answering the same query. A source
 that is gone for good, or replaced, is reported ``disconnected`` and resolved again in the
 background, so other streams decoded by the same process carry on, until it (or a new source
 with the same name) returns.
 
-:func:`run_live` decodes one stream; :func:`run_live_many` decodes several in one thread
-of one process, sharing one ZeroMQ publisher.
+:class:`LiveLoop` follows mne-lsl's lifecycle: a constructor that acquires nothing,
+``connect()`` and ``close()`` (or ``with``). :func:`run_live` decodes one stream;
+:func:`run_live_many` decodes several in one thread of one process, sharing one ZeroMQ
+publisher.
 """
 
 from __future__ import annotations
@@ -21,46 +23,28 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from vaxis.decoder.bundle import load_bundle
-from vaxis.decoder.integrity import rehearse
+from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.pipeline import Decoder
+from vaxis.decoder.profile import profiled_decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples
-from vaxis.errors import StreamError
+from vaxis.errors import ConfigError, StreamError
 from vaxis.stream import messages
+from vaxis.stream.config import LiveConfig
 from vaxis.stream.inlet import EegInlet
-from vaxis.stream.publishers import LslPublisher, ZmqPublisher
+from vaxis.stream.messages import Message, State
+from vaxis.stream.publishers import CallbackPublisher, LslPublisher, Publisher, ZmqPublisher
 from vaxis.stream.windows import Window, Windower
+
+__all__ = ["LiveConfig", "LiveLoop", "LiveSummary", "run_live", "run_live_many", "run_loops"]
 
 #: Seconds the mne-lsl ring buffer holds. The loop copies new samples out on every pass, so
 #: this only has to outlast the longest pass (a longer stall shows as a gap); mne-lsl rolls
 #: the whole buffer on each pull, so a short one is cheaper.
 BUFFER_S = 3.0
-
-
-@dataclass
-class LiveConfig:
-    """What ``vaxis live`` is told. ``window_s``/``hop_s`` default to the bundle's."""
-
-    bundle: Path
-    stream: str | None = None
-    stype: str | None = None
-    source_id: str | None = None
-    profile: Path | None = None
-    zmq: str | None = "tcp://127.0.0.1:5556"
-    lsl_out: str | None = None
-    window_s: float | None = None
-    hop_s: float | None = None
-    duration: float | None = None
-    connect_timeout: float = 5.0
-    stale_s: float = 1.0
-    status_every: float = 1.0
-    threads: int = 1
-    hwm: int = 1000
-    allow_remote: bool = False
 
 
 #: Latencies a run keeps for its summary: the last windows' only, so that a run of days
@@ -116,88 +100,270 @@ class LiveSummary:
         return self.latency_ms.percentiles()
 
 
+#: Callables called with each message, in the decoding thread.
+Callback = Callable[[Message], Any]
+
+
+@dataclass
+class _Acquired:
+    """What :meth:`LiveLoop.connect` acquired: the bundle and its decoder, the publishers
+    the loop opened itself (it closes them) and the inlet."""
+
+    bundle: Bundle
+    decoder: Decoder
+    owned: list[Publisher]
+    zmq: ZmqPublisher | None  # the one whose counters the status reports, shared or owned
+    inlet: EegInlet
+
+
+def _check_window(config: LiveConfig, bundle: Bundle) -> None:
+    """Refuse a window other than the bundle's: the model was trained on that length."""
+    if config.window_s is None:
+        return
+    if round(config.window_s * bundle.sfreq) != bundle.window_samples:
+        trained = bundle.window_samples / bundle.sfreq
+        raise ConfigError(
+            f"window_s={config.window_s:g} s does not match the bundle's {trained:g} s window"
+        )
+
+
 class LiveLoop:
-    """One stream decoded with one bundle. Call :meth:`run` (blocking) or :meth:`step`."""
+    """One LSL stream decoded with one bundle.
+
+    The constructor only checks and stores its arguments. :meth:`connect` acquires, in
+    order, the bundle and its decoder (an onnxruntime session, with the profile if any),
+    the publishers (the ZeroMQ socket bound, the LSL outlet created) and the inlet; when a
+    step fails it releases what the earlier ones acquired. :meth:`close` publishes a last
+    ``stopped`` status and releases everything; it may be called again. ``with`` does both.
+    In between, :meth:`run` decodes until stopped, or :meth:`step` makes one pass.
+
+    Parameters
+    ----------
+    config : LiveConfig
+        Checked here (:meth:`LiveConfig.check`).
+    on_prediction, on_status : callable, optional
+        Called in the decoding thread with each ``vaxis.prediction`` or ``vaxis.status``
+        message (the dict ZeroMQ subscribers receive), after the other publishers.
+    zmq_publisher : ZmqPublisher, optional
+        A publisher shared with other loops and closed by whoever made it; the loop then
+        binds no socket of its own (``config.zmq`` is not used).
+
+    Examples
+    --------
+    >>> config = LiveConfig(bundle="bundle/", stream="MyAmp", zmq=None)
+    >>> with LiveLoop(config, on_prediction=print) as loop:  # doctest: +SKIP
+    ...     summary = loop.run(stop)
+    """
 
     def __init__(
         self,
         config: LiveConfig,
-        on_prediction: Callable[[dict], None] | None = None,
-        on_status: Callable[[dict], None] | None = None,
-        publisher: ZmqPublisher | None = None,
+        on_prediction: Callback | None = None,
+        on_status: Callback | None = None,
+        *,
+        zmq_publisher: ZmqPublisher | None = None,
     ):
         from pylsl import local_clock
 
-        self.clock = local_clock
-        self.config = config
-        self.bundle = load_bundle(config.bundle)
-        stats, model = None, None
-        if config.profile:
-            from vaxis.decoder.profile import load_profile
-
-            profile = load_profile(config.profile)
-            profile.check_bundle(self.bundle)
-            stats, model = profile.stats, profile.model_path
-        self.decoder = Decoder(self.bundle, stats=stats, model=model, threads=config.threads)
-        rehearse(self.decoder, len(self.bundle.channels), self.bundle.window_samples)
-        self.window_s = config.window_s or self.bundle.window_samples / self.bundle.sfreq
-        self.hop_s = config.hop_s or self.bundle.hop_samples / self.bundle.sfreq
-        if seconds_to_samples(self.window_s, self.bundle.sfreq) != self.bundle.window_samples:
-            trained = self.bundle.window_samples / self.bundle.sfreq
-            raise StreamError(
-                f"--window {self.window_s} s does not match the bundle's {trained:g} s"
-            )
-        self.inlet = EegInlet(self.bundle.channels, config.stream, config.stype, config.source_id,
-                              bufsize=BUFFER_S)  # fmt: skip
-        # A shared publisher belongs to whoever made it (run_live_many), not to this loop.
-        self.owns_zmq = publisher is None
-        self.zmq = publisher or (
-            ZmqPublisher(config.zmq, config.hwm, config.allow_remote) if config.zmq else None
-        )
-        self.lsl = LslPublisher(config.lsl_out, self.bundle.classes) if config.lsl_out else None
-        self.on_prediction, self.on_status = on_prediction, on_status
-        self.summary = LiveSummary()
-        self.recent = LatencyRing(STATUS_LATENCIES)
-        self.state = "connecting"
-        self.windower: Windower | None = None
-        self.seq = 0
-        self.model_id = self.bundle.model_id
+        self._clock: Callable[[], float] = local_clock
+        self._config = config.check()
+        self._callbacks = CallbackPublisher(on_prediction, on_status)
+        self._shared_zmq = zmq_publisher
+        self._acquired: _Acquired | None = None
+        self._publishers: list[Publisher] = []
+        self._closed = False
+        self._state: State = "connecting"
+        self._windower: Windower | None = None
+        self._resample: Callable[[np.ndarray], np.ndarray] | None = None
+        self._seq = 0
+        self._summary = LiveSummary()
+        self._recent = LatencyRing(STATUS_LATENCIES)
         self._last_data = self._last_status = self._last_try = 0.0
         self._samples_since_status = 0
-        self.sfreq_effective = 0.0
-        self.last_prediction: dict | None = None
+        self._sfreq_effective = 0.0
+        self._last_prediction: Message | None = None
+        self._first_sample: tuple[np.ndarray, float] | None = None
         self._resolver: threading.Thread | None = None
         self._search: threading.Thread | None = None
         self._replacement = False
-        self._closed = False
-        #: The first sample received and its LSL time: replay uses it to place windows in
-        #: the file it plays.
-        self.first: tuple[np.ndarray, float] | None = None
 
-    # -- steps ------------------------------------------------------------------------------
+    # -- what can be read -------------------------------------------------------------------
 
-    def connect(self, timeout: float, stop: threading.Event | None = None) -> None:
-        """Connect the inlet and set up windows at the stream's rate; give up as soon as
-        ``stop`` is set."""
-        self.inlet.connect(timeout, stop)
-        if self.inlet.stream is not None:
-            self.connected()
+    @property
+    def config(self) -> LiveConfig:
+        """The configuration the loop was made with."""
+        return self._config
 
-    def connected(self) -> None:
+    @property
+    def state(self) -> State:
+        """``connecting``, ``connected``, ``stalled``, ``disconnected`` or ``stopped``."""
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        """Whether the inlet is connected to a stream now."""
+        return self._acquired is not None and self._acquired.inlet.stream is not None
+
+    @property
+    def summary(self) -> LiveSummary:
+        """The counters and latencies so far (final once the loop is closed)."""
+        return self._summary
+
+    @property
+    def bundle(self) -> Bundle:
+        """The bundle, loaded by :meth:`connect`."""
+        return self._require().bundle
+
+    @property
+    def inlet(self) -> EegInlet:
+        """The EEG inlet, made by :meth:`connect`."""
+        return self._require().inlet
+
+    @property
+    def resampling(self) -> bool:
+        """Whether windows are resampled from the stream's rate to the bundle's."""
+        return self._resample is not None
+
+    @property
+    def last_prediction(self) -> Message | None:
+        """The newest prediction message, ``None`` before the first."""
+        return self._last_prediction
+
+    @property
+    def first_sample(self) -> tuple[np.ndarray, float] | None:
+        """The first sample received (the bundle's channels, µV) and its LSL time; replay
+        uses it to place windows in the file it plays."""
+        return self._first_sample
+
+    def _require(self) -> _Acquired:
+        if self._acquired is None:
+            raise StreamError("the live loop is not connected: call connect() first")
+        return self._acquired
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> LiveLoop:
+        return self.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self, stop: threading.Event | None = None) -> LiveLoop:
+        """Acquire everything in order, then wait for the stream; return ``self``.
+
+        Publishes a ``connecting`` status once the publishers are open, then waits up to
+        ``config.connect_timeout`` seconds for the stream. A failure at any step releases
+        what the earlier steps acquired, and is raised. Once ``stop`` is set, the wait ends
+        without a connection (:attr:`connected` stays ``False``).
+        """
+        self._open()
+        try:
+            if self._connect_inlet(stop):
+                self._connected()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open(self) -> None:
+        """Load the bundle and its decoder, open the publishers and make the inlet (not yet
+        connected), then publish a ``connecting`` status. Does nothing a second time."""
+        if self._closed:
+            raise StreamError("this live loop is closed: make a new one to decode again")
+        if self._acquired is not None:
+            return
+        config = self._config
+        bundle = load_bundle(config.bundle)
+        _check_window(config, bundle)
+        decoder = profiled_decoder(bundle, config.profile, config.threads)
+        zmq, owned = self._open_publishers(bundle.classes)
+        inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
+                         bufsize=BUFFER_S)  # fmt: skip
+        self._acquired = _Acquired(bundle, decoder, owned, zmq, inlet)
+        shared = [self._shared_zmq] if self._shared_zmq else []
+        self._publishers = [*shared, *owned, self._callbacks]
+        self._publish_status()
+
+    def _open_publishers(self, classes: list[str]) -> tuple[ZmqPublisher | None, list[Publisher]]:
+        """The ZeroMQ publisher (shared, or bound here) and the publishers opened here, in
+        order; on a failure, those already opened are closed."""
+        config = self._config
+        owned: list[Publisher] = []
+        zmq = self._shared_zmq
+        try:
+            if zmq is None and config.zmq:
+                zmq = ZmqPublisher(config.zmq, config.hwm, config.allow_remote)
+                owned.append(zmq)
+            if config.lsl_out is not None:
+                owned.append(LslPublisher(config.lsl_out, classes))
+        except BaseException:
+            for publisher in reversed(owned):
+                publisher.close()
+            raise
+        return zmq, owned
+
+    def _connect_inlet(self, stop: threading.Event | None) -> bool:
+        """Wait for the stream; whether it was connected now (not already, nor stopped)."""
+        inlet = self._require().inlet
+        if inlet.stream is not None:
+            return False
+        inlet.connect(self._config.connect_timeout, stop)
+        return inlet.stream is not None
+
+    def _connected(self) -> None:
         """Set up windows at the rate of the stream the inlet just connected to."""
-        fs = self.inlet.sfreq
-        self.windower = Windower(seconds_to_samples(self.window_s, fs),
-                                 seconds_to_samples(self.hop_s, fs), fs)  # fmt: skip
-        self.resample = resampler(fs, self.bundle.sfreq, self.bundle.window_samples)
-        self.state = "connected"
-        self._last_data = self.clock()
-        self.publish_status()
+        acquired = self._require()
+        fs, bundle = acquired.inlet.sfreq, acquired.bundle
+        window, hop = bundle.samples_at(fs)
+        if self._config.hop_s is not None:
+            hop = seconds_to_samples(self._config.hop_s, fs)
+        self._windower = Windower(window, hop, fs)
+        self._resample = resampler(fs, bundle.sfreq, bundle.window_samples)
+        self._state = "connected"
+        self._last_data = self._clock()
+        self._publish_status()
+
+    def close(self, wait: bool = True) -> None:
+        """Publish a last ``stopped`` status, then close the publishers this loop opened and
+        the inlet; a second call does nothing.
+
+        ``wait=False`` closes the inlet in a background thread: liblsl takes half a second,
+        or far longer for a source that vanished.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        acquired = self._acquired
+        if acquired is None:
+            return
+        self._state = "stopped"
+        if self._windower:
+            self._summary.gaps += self._windower.gaps
+            self._windower = None
+        try:
+            self._publish_status()
+        finally:
+            self._summary.dropped = acquired.zmq.dropped if acquired.zmq else 0
+            self._summary.sent = acquired.zmq.sent if acquired.zmq else 0
+            self._publishers = []
+            for publisher in acquired.owned:
+                publisher.close()
+            acquired.inlet.disconnect(wait=wait)
+
+    def run(self, stop: threading.Event | None = None) -> LiveSummary:
+        """Connect (unless connected), step until ``stop`` is set or ``config.duration`` has
+        passed, then close."""
+        return run_loops([self], stop, self._config.duration)[0]
+
+    # -- steps -------------------------------------------------------------------------------
 
     def decode(self, windows: list[Window], pulled_at: float) -> None:
-        """Predict and publish a batch of windows."""
+        """Predict and publish a batch of windows whose last samples were pulled at
+        ``pulled_at`` (LSL time)."""
+        acquired = self._require()
         batch = np.stack([w.data for w in windows])
-        if self.resample is not None:
-            batch = self.resample(batch)
+        if self._resample is not None:
+            batch = self._resample(batch)
         gaps = np.array([w.gap for w in windows])
         # A window spanning a gap goes in as NaN: the decoder then marks it invalid with NaN
         # outputs and keeps it out of the running statistics; its reason is replaced below.
@@ -205,103 +371,105 @@ class LiveLoop:
         with warnings.catch_warnings():
             # numpy warns about all-NaN channels, which is exactly what a gap window holds.
             warnings.simplefilter("ignore", RuntimeWarning)
-            predictions = self.decoder.decode(batch)
+            predictions = acquired.decoder.decode(batch)
+        bundle, label = acquired.bundle, acquired.inlet.label
         for i, window in enumerate(windows):
             valid, reason = bool(predictions.valid[i]), predictions.reasons[i]
             if window.gap:
                 valid, reason = False, "gap: timestamps jump inside the window"
-            now = self.clock()
+            now = self._clock()
             message = messages.prediction(
-                self.seq, self.inlet.label, window.t_start, window.t_end, now,
-                self.bundle.classes, predictions.probs[i].tolist(),
-                float(predictions.valence[i]), valid, reason, self.model_id,
+                self._seq, label, window.t_start, window.t_end, now, bundle.classes,
+                predictions.probs[i].tolist(), float(predictions.valence[i]), valid, reason,
+                bundle.model_id,
             )  # fmt: skip
-            self.seq += 1
-            self.summary.windows += 1
-            self.summary.invalid += not valid
+            self._seq += 1
+            self._summary.windows += 1
+            self._summary.invalid += not valid
             latency = 1e3 * (now - pulled_at)
-            self.summary.latency_ms.append(latency)
-            self.recent.append(latency)
-            if self.zmq:
-                self.zmq.send(messages.PREDICTION_TOPIC, message)
-            if self.lsl:
-                self.lsl.send(float(predictions.valence[i]), predictions.probs[i], window.t_end)
-            self.last_prediction = message
-            if self.on_prediction:
-                self.on_prediction(message)
+            self._summary.latency_ms.append(latency)
+            self._recent.append(latency)
+            self._last_prediction = message
+            self._publish(messages.PREDICTION_TOPIC, message)
 
     def next_due(self) -> float | None:
         """LSL time at which the next window should complete (see :func:`pause`)."""
-        return self.windower.due() if self.windower else None
+        return self._windower.due() if self._windower else None
 
-    def status(self) -> dict:
+    def status(self) -> Message:
         """A ``vaxis.status/1`` message."""
+        acquired = self._acquired
+        inlet = acquired.inlet if acquired else None
+        on = inlet is not None and inlet.stream is not None
+        zmq = acquired.zmq if acquired else None
         return {
             "schema": messages.STATUS_SCHEMA,
-            "stream": self.inlet.label,
-            "state": self.state,
-            "t": self.clock(),
-            "sfreq_nominal": self.inlet.sfreq if self.inlet.stream else None,
-            "sfreq_effective": round(self.sfreq_effective, 2),
-            "units": self.inlet.unit_note if self.inlet.stream else None,
-            "latency_ms": self.recent.percentiles(),
+            "stream": inlet.label if inlet else self._config.label,
+            "state": self._state,
+            "t": self._clock(),
+            "sfreq_nominal": inlet.sfreq if inlet and on else None,
+            "sfreq_effective": round(self._sfreq_effective, 2),
+            "units": inlet.unit_note if inlet and on else None,
+            "latency_ms": self._recent.percentiles(),
             "counters": {
-                "windows": self.summary.windows,
-                "invalid": self.summary.invalid,
-                "gaps": self.summary.gaps + (self.windower.gaps if self.windower else 0),
-                "dropped": self.zmq.dropped if self.zmq else 0,
-                "sent": self.zmq.sent if self.zmq else 0,
-                "reconnects": self.summary.reconnects,
+                "windows": self._summary.windows,
+                "invalid": self._summary.invalid,
+                "gaps": self._summary.gaps + (self._windower.gaps if self._windower else 0),
+                "dropped": zmq.dropped if zmq else 0,
+                "sent": zmq.sent if zmq else 0,
+                "reconnects": self._summary.reconnects,
             },
-            "model": self.model_id,
+            "model": acquired.bundle.model_id if acquired else None,
         }
 
-    def publish_status(self) -> dict:
-        message = self.status()
-        if self.zmq:
-            self.zmq.send(messages.STATUS_TOPIC, message)
-        if self.on_status:
-            self.on_status(message)
-        return message
+    def _publish(self, topic: str, message: Message) -> None:
+        for publisher in self._publishers:
+            publisher.publish(topic, message)
+
+    def _publish_status(self) -> None:
+        self._publish(messages.STATUS_TOPIC, self.status())
 
     def step(self) -> None:
         """One pass: (re)connect if needed, pull, decode, report."""
-        now = self.clock()
-        if self.state not in ("connected", "stalled"):
-            self.resolve(now)
-        elif (pulled := self.inlet.pull()) is None:
-            self.lost()
-        else:
-            data, stamps = pulled
-            if stamps.size:
-                pulled_at = self.clock()
-                if self.state == "stalled":  # the source delivers again
-                    self.state = "connected"
-                    self.publish_status()
-                if self.first is None:
-                    self.first = (data[:, 0].copy(), float(stamps[0]))
-                self._last_data = pulled_at
-                self._samples_since_status += stamps.size
-                self.summary.samples += stamps.size
-                windows = self.windower.push(data, stamps)
-                if windows:
-                    self.decode(windows, pulled_at)
-            elif now - self._last_data > self.config.stale_s:
-                self.stalled(now)
-        if now - self._last_status >= self.config.status_every:
-            elapsed = now - self._last_status if self._last_status else self.config.status_every
-            self.sfreq_effective = self._samples_since_status / elapsed
+        inlet = self._require().inlet
+        now = self._clock()
+        if self._state not in ("connected", "stalled"):
+            self._resolve(now)
+        elif (pulled := inlet.pull()) is None:
+            self._lost()
+        elif pulled[1].size:
+            self._received(*pulled)
+        elif now - self._last_data > self._config.stale_s:
+            self._stalled(now)
+        if now - self._last_status >= self._config.status_every:
+            elapsed = now - self._last_status if self._last_status else self._config.status_every
+            self._sfreq_effective = self._samples_since_status / elapsed
             self._samples_since_status = 0
             self._last_status = now
-            self.publish_status()
+            self._publish_status()
 
-    def stalled(self, now: float) -> None:
+    def _received(self, data: np.ndarray, stamps: np.ndarray) -> None:
+        """Window and decode samples just pulled."""
+        pulled_at = self._clock()
+        if self._state == "stalled":  # the source delivers again
+            self._state = "connected"
+            self._publish_status()
+        if self._first_sample is None:
+            self._first_sample = (data[:, 0].copy(), float(stamps[0]))
+        self._last_data = pulled_at
+        self._samples_since_status += stamps.size
+        self._summary.samples += stamps.size
+        windows = self._windower.push(data, stamps) if self._windower else []
+        if windows:
+            self.decode(windows, pulled_at)
+
+    def _stalled(self, now: float) -> None:
         """No samples for ``stale_s``: report it and keep the connection (liblsl recovers a
         source with a source id by itself), while looking in the background for another
         source answering the same query; switch to it if one appears."""
-        if self.state == "connected":
-            self.state = "stalled"
-            self.publish_status()
+        if self._state == "connected":
+            self._state = "stalled"
+            self._publish_status()
         if self._search is None:
             if now - self._last_try >= 0.5:
                 self._last_try = now
@@ -312,12 +480,12 @@ class LiveLoop:
             self._search = None
             if self._replacement:
                 self._replacement = False
-                self.lost()
+                self._lost()
 
     def _look_for_replacement(self) -> None:
-        self._replacement = bool(self.inlet.others(timeout=0.5))
+        self._replacement = bool(self._require().inlet.others(timeout=0.5))
 
-    def resolve(self, now: float) -> None:
+    def _resolve(self, now: float) -> None:
         """Look for the stream again in a background thread; adopt it once found."""
         if self._resolver is None:
             if now - self._last_try >= 0.5:
@@ -327,49 +495,28 @@ class LiveLoop:
                 self._resolver.start()
         elif not self._resolver.is_alive():
             self._resolver = None
-            if self.inlet.stream is not None:
-                self.summary.reconnects += 1
-                self.connected()
+            if self.connected:
+                self._summary.reconnects += 1
+                self._connected()
 
     def _reconnect(self) -> None:
+        inlet = self._require().inlet
         try:
-            self.inlet.connect(timeout=0.5)
+            inlet.connect(timeout=0.5)
         except (StreamError, TimeoutError, RuntimeError):
-            self.inlet.disconnect(wait=False)  # not back yet: try again later
+            inlet.disconnect(wait=False)  # not back yet: try again later
             return
         if self._closed:  # the loop stopped while this thread was resolving
-            self.inlet.disconnect(wait=False)
+            inlet.disconnect(wait=False)
 
-    def lost(self) -> None:
+    def _lost(self) -> None:
         """The stream stopped: report it, drop the connection, start resolving again."""
-        self.summary.gaps += self.windower.gaps if self.windower else 0
-        self.windower = None
-        self.inlet.mark_lost()
-        self.state = "disconnected"
-        self._last_try = self.clock()
-        self.publish_status()
-
-    def run(self, stop: threading.Event | None = None) -> LiveSummary:
-        """Connect, then step until ``stop`` is set or ``duration`` has passed."""
-        return run_loops([self], stop, self.config.duration)[0]
-
-    def close(self, disconnect: bool = True) -> None:
-        """Publish a last status and release the publishers and (unless told not to)
-        the inlet."""
-        self._closed = True
-        self.state = "stopped"
-        if self.windower:
-            self.summary.gaps += self.windower.gaps
-            self.windower = None
-        self.publish_status()
-        self.summary.dropped = self.zmq.dropped if self.zmq else 0
-        self.summary.sent = self.zmq.sent if self.zmq else 0
-        if self.zmq and self.owns_zmq:
-            self.zmq.close()
-        if self.lsl:
-            self.lsl.close()
-        if disconnect:
-            self.inlet.disconnect()
+        self._summary.gaps += self._windower.gaps if self._windower else 0
+        self._windower = None
+        self._require().inlet.mark_lost()
+        self._state = "disconnected"
+        self._last_try = self._clock()
+        self._publish_status()
 
 
 #: Polling: fast around the moment a window completes, slow in between.
@@ -399,7 +546,8 @@ def run_loops(
     stop: threading.Event | None = None,
     duration: float | None = None,
 ) -> list[LiveSummary]:
-    """Connect every loop, then step them in turn in this thread until stopped.
+    """Connect every loop (those not yet connected), then step them in turn in this thread
+    until stopped; close them all at the end, whatever happened.
 
     Parameters
     ----------
@@ -409,6 +557,7 @@ def run_loops(
     duration : float, optional
         Seconds to run after connecting.
     """
+    from pylsl import local_clock
     from threadpoolctl import threadpool_limits
 
     stop = stop or threading.Event()
@@ -416,39 +565,44 @@ def run_loops(
     # core per process (measured: 45 % of one core at hop 0.25 s). One thread is faster.
     limits = threadpool_limits(limits=1, user_api="blas")
     try:
-        # Opening an inlet waits about a second on liblsl's time correction: open them all
-        # at once. The first failure (a stream not found, channels missing) is raised; a stop
-        # request ends the search for streams.
-        for loop in loops:  # here, in one thread: the loops may share a ZeroMQ socket
-            loop.publish_status()
-        with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
-            connecting = [pool.submit(loop.connect, loop.config.connect_timeout, stop)
-                          for loop in loops]  # fmt: skip
-            for done in connecting:
-                done.result()
+        _connect_all(loops, stop)
         start = time.monotonic()
         while not stop.is_set():
             if duration and time.monotonic() - start >= duration:
                 break
             for loop in loops:
                 loop.step()
-            time.sleep(pause(loops, loops[0].clock()))
+            time.sleep(pause(loops, local_clock()))
         return [loop.summary for loop in loops]
     finally:
-        for loop in loops:  # one thread: the loops may share a ZeroMQ socket
-            loop.close(disconnect=False)
-        # Destroying an mne-lsl inlet waits half a second inside liblsl: close them in the
-        # background, so that a stop request ends the run at once.
+        # In this thread: the loops may share a ZeroMQ socket. Destroying an mne-lsl inlet
+        # waits half a second inside liblsl: they close in the background, so that a stop
+        # request ends the run at once.
         for loop in loops:
-            loop.inlet.disconnect(wait=False)
+            loop.close(wait=False)
         limits.restore_original_limits()
+
+
+def _connect_all(loops: Sequence[LiveLoop], stop: threading.Event) -> None:
+    """Open every loop in this thread (they may share a ZeroMQ socket), then connect their
+    inlets at once: opening one waits about a second on liblsl's time correction. The first
+    failure (a stream not found, channels missing) is raised; a stop request ends the
+    search for streams."""
+    for loop in loops:
+        loop._open()
+    with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
+        connecting = [pool.submit(loop._connect_inlet, stop) for loop in loops]
+        found = [done.result() for done in connecting]
+    for loop, new in zip(loops, found, strict=True):
+        if new:
+            loop._connected()
 
 
 def run_live(
     config: LiveConfig,
     stop: threading.Event | None = None,
-    on_prediction: Callable[[dict], None] | None = None,
-    on_status: Callable[[dict], None] | None = None,
+    on_prediction: Callback | None = None,
+    on_status: Callback | None = None,
 ) -> LiveSummary:
     """Decode one LSL stream with a bundle until stopped; see :class:`LiveLoop`."""
     return LiveLoop(config, on_prediction, on_status).run(stop)
@@ -457,8 +611,8 @@ def run_live(
 def run_live_many(
     configs: Sequence[LiveConfig],
     stop: threading.Event | None = None,
-    on_prediction: Callable[[dict], None] | None = None,
-    on_status: Callable[[dict], None] | None = None,
+    on_prediction: Callback | None = None,
+    on_status: Callback | None = None,
 ) -> list[LiveSummary]:
     """Decode several streams in one thread of one process, one publisher for all.
 
@@ -467,11 +621,13 @@ def run_live_many(
     bundle, profile and LSL outlet.
     """
     if not configs:
-        raise StreamError("no streams to decode")
+        raise ConfigError("configs is empty: no streams to decode")
     first = configs[0]
+    for config in configs:
+        config.check()
     publisher = ZmqPublisher(first.zmq, first.hwm, first.allow_remote) if first.zmq else None
     try:
-        loops = [LiveLoop(c, on_prediction, on_status, publisher) for c in configs]
+        loops = [LiveLoop(c, on_prediction, on_status, zmq_publisher=publisher) for c in configs]
         return run_loops(loops, stop, first.duration)
     finally:
         if publisher:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any, Literal
 
 PREDICTION_TOPIC = "vaxis.prediction"
 STATUS_TOPIC = "vaxis.status"
 PREDICTION_SCHEMA = "vaxis.prediction/1"
 STATUS_SCHEMA = "vaxis.status/1"
+
+#: A message as published: a JSON object.
+Message = dict[str, Any]
+
+#: A stream's ``state`` in ``vaxis.status``: looking for it, receiving, silent for a while
+#: (the connection kept), lost (being resolved again), or the loop closed.
+State = Literal["connecting", "connected", "stalled", "disconnected", "stopped"]
 
 
 def _number(value: float) -> float | None:
@@ -27,7 +35,7 @@ def prediction(
     valid: bool,
     reason: str | None,
     model: str,
-) -> dict:
+) -> Message:
     """A ``vaxis.prediction/1`` message. Invalid windows carry ``label``/``valence`` null."""
     label = None
     if valid:
@@ -48,12 +56,12 @@ def prediction(
     }
 
 
-def encode(topic: str, message: dict) -> list[bytes]:
+def encode(topic: str, message: Message) -> list[bytes]:
     """Multipart frames ``[topic, json]``."""
     return [topic.encode(), json.dumps(message, allow_nan=False).encode()]
 
 
-def decode(frames: list[bytes]) -> tuple[str, dict]:
+def decode(frames: list[bytes]) -> tuple[str, Message]:
     """Inverse of :func:`encode`."""
     topic, payload = frames
     return topic.decode(), json.loads(payload)

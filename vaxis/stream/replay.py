@@ -19,16 +19,17 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.channels import match_channels
-from vaxis.decoder.integrity import rehearse
-from vaxis.decoder.pipeline import Decoder
-from vaxis.decoder.windows import resampler, seconds_to_samples, window_starts
+from vaxis.decoder.profile import profiled_decoder
+from vaxis.decoder.windows import resampler, window_starts
 from vaxis.errors import DataError
-from vaxis.stream.loop import LiveConfig, LiveLoop, LiveSummary
+from vaxis.stream.loop import Callback, LiveConfig, LiveLoop, LiveSummary
+from vaxis.stream.messages import Message
 from vaxis.stream.recordings import label_track
 
 
@@ -36,7 +37,7 @@ from vaxis.stream.recordings import label_track
 class ReplayResult:
     """Rows of a replay and, with labels, balanced accuracy."""
 
-    mode: str
+    mode: Literal["fast", "realtime"]
     classes: list[str]
     rows: list[dict] = field(default_factory=list)
     metrics: dict | None = None
@@ -47,16 +48,6 @@ def picked_microvolts(raw, bundle: Bundle) -> np.ndarray:
     """The bundle's channels of ``raw`` in microvolts, float32 (n_channels, n_times)."""
     picks = match_channels(raw.ch_names, bundle.channels)
     return (raw.get_data(picks=picks) * 1e6).astype(np.float32)
-
-
-def _decoder(bundle: Bundle, profile: Path | None) -> Decoder:
-    if not profile:
-        return Decoder(bundle)
-    from vaxis.decoder.profile import load_profile
-
-    loaded = load_profile(profile)
-    loaded.check_bundle(bundle)
-    return Decoder(bundle, stats=loaded.stats, model=loaded.model_path)
 
 
 def _row(start: int, win: int, fs: float, classes, probs, valence, valid, reason) -> dict:
@@ -73,14 +64,12 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
     bundle = load_bundle(bundle_path)
     data = picked_microvolts(raw, bundle)
     fs = float(raw.info["sfreq"])
-    win = seconds_to_samples(bundle.window_samples / bundle.sfreq, fs)
-    hop = seconds_to_samples(bundle.hop_samples / bundle.sfreq, fs)
+    win, hop = bundle.samples_at(fs)
     starts = window_starts(data.shape[1], win, hop) if starts is None else np.asarray(starts)
     if starts.size == 0:
         raise DataError(f"the recording is shorter than one {win / fs:g} s window")
     resample = resampler(fs, bundle.sfreq, bundle.window_samples)
-    decoder = _decoder(bundle, profile)
-    rehearse(decoder, len(bundle.channels), bundle.window_samples)
+    decoder = profiled_decoder(bundle, profile)
     view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)
     result = ReplayResult("fast", bundle.classes)
     for i in range(0, starts.size, batch):
@@ -99,34 +88,33 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 1024) 
 
 def replay_realtime(
     raw, bundle_path, profile=None, zmq: str | None = None, lsl_out: str | None = None,
-    on_prediction=None, on_status=None, allow_remote: bool = False,
+    on_prediction: Callback | None = None, on_status: Callback | None = None,
+    allow_remote: bool = False,
 ) -> ReplayResult:  # fmt: skip
     """Play ``raw`` over LSL with ``PlayerLSL`` and decode it with the live loop
-    (``allow_remote``: see :class:`~vaxis.stream.publishers.ZmqPublisher`)."""
+    (``zmq``, ``lsl_out``, ``allow_remote``: see :class:`~vaxis.stream.config.LiveConfig`)."""
     from mne_lsl.player import PlayerLSL
 
     name = f"vaxis-replay-{uuid.uuid4().hex[:8]}"
     player = PlayerLSL(raw, chunk_size=10, n_repeat=1, name=name, source_id=name)
     stop = threading.Event()
+    messages: list[Message] = []
 
-    def status(message: dict) -> None:
+    def collect(message: Message) -> None:
+        messages.append(message)
+        if on_prediction:
+            on_prediction(message)
+
+    def status(message: Message) -> None:
         if message["state"] in ("stalled", "disconnected"):
             stop.set()  # the player reached the end of the file
         if on_status:
             on_status(message)
 
-    config = LiveConfig(bundle_path, stream=name, profile=profile, zmq=zmq, lsl_out=lsl_out,
-                        duration=raw.times[-1] + 10.0, stale_s=1.0,
+    config = LiveConfig(bundle=bundle_path, stream=name, profile=profile, zmq=zmq,
+                        lsl_out=lsl_out, duration=raw.times[-1] + 10.0, stale_s=1.0,
                         allow_remote=allow_remote)  # fmt: skip
-    loop = LiveLoop(config, on_status=status)
-    messages: list[dict] = []
-
-    def collect(message: dict) -> None:
-        messages.append(message)
-        if on_prediction:
-            on_prediction(message)
-
-    loop.on_prediction = collect
+    loop = LiveLoop(config, on_prediction=collect, on_status=status)
     player.start()
     try:
         summary = loop.run(stop)
@@ -135,14 +123,20 @@ def replay_realtime(
             player.stop()
         except RuntimeError:
             pass  # it stopped by itself at the end of the file
+    return _placed(raw, loop, summary, messages)
+
+
+def _placed(raw, loop: LiveLoop, summary: LiveSummary, messages: list[Message]) -> ReplayResult:
+    """The live loop's predictions as rows of the file played: each window placed by
+    locating the first sample the loop received."""
     result = ReplayResult("realtime", loop.bundle.classes, live=summary)
-    if loop.first is None:
+    if loop.first_sample is None:
         return result
     data = picked_microvolts(raw, loop.bundle)
-    first_value, first_time = loop.first
+    first_value, first_time = loop.first_sample
     first_index = int(np.argmin(np.abs(data - first_value[:, None]).sum(axis=0)))
     fs = float(raw.info["sfreq"])
-    win = seconds_to_samples(loop.bundle.window_samples / loop.bundle.sfreq, fs)
+    win = loop.bundle.samples_at(fs)[0]
     for m in messages:
         start = first_index + int(round((m["t_start"] - first_time) * fs))
         probs = [m["probs"][c] if m["probs"][c] is not None else np.nan for c in result.classes]
