@@ -60,7 +60,8 @@ class ZmqPublisher:
     Parameters
     ----------
     address : str
-        Endpoint to bind (``tcp://127.0.0.1:5556``: loopback unless told otherwise).
+        Endpoint to bind (:data:`~vaxis.stream.config.ZMQ_ENDPOINT`: loopback unless told
+        otherwise).
     hwm : int
         Messages queued per subscriber before sends are dropped.
     allow_remote : bool
