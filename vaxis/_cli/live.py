@@ -61,6 +61,9 @@ def live(
 ) -> None:
     """Decode EEG streams live: LSL in, predictions out over ZeroMQ (and LSL)."""
     exit_on_stop()
+    from vaxis.stream.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any decoding or LSL thread exists
     import mne_lsl
 
     from vaxis._cli.render import live_view, print_live_summaries
