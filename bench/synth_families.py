@@ -47,9 +47,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from threadpoolctl import threadpool_limits
 
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
-from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic import default_params, synthesize_subject
 from vaxis.offline.corpus.synthetic_mixed import MixedParams, subject_rng, subject_traits
 from vaxis.offline.splits import faced_split

@@ -14,10 +14,11 @@ import torch
 from sklearn.metrics import balanced_accuracy_score
 from torch import nn
 
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.errors import ConfigError, DataError, ModelError
 from vaxis.offline.axis import AxisFile, save_axis
 from vaxis.offline.corpus import open_corpus
-from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS, Corpus, Subject
+from vaxis.offline.corpus.base import Corpus, Subject
 from vaxis.offline.study.ablation import ablate, ablation_scores, class_span
 from vaxis.offline.study.alignment import (
     STRATEGIES,

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
 from vaxis.errors import ConfigError
-from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic import (
     PROVENANCE_FILE,
     VALENCE,

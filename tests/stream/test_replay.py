@@ -18,7 +18,7 @@ def _raw(seconds=2, clips=28):
     n = clips * seconds * 250
     raw = mne.io.RawArray(data[:, :n] * 1e-6, mne.create_info(list(FACED_CHANNELS), 250.0, "eeg"),
                           verbose=False)  # fmt: skip
-    from vaxis.offline.corpus.base import FACED_CLASSES
+    from vaxis.decoder.faced import FACED_CLASSES
 
     names = [f"stim/{FACED_CLASSES[c]}/{i + 1}" for i, c in enumerate(labels[:clips])]
     raw.set_annotations(mne.Annotations(onsets[:clips] / 250.0, seconds, names))

@@ -65,7 +65,7 @@ def _heldout_recording(corpus: Path, subject: str, seconds: int):
     import mne
 
     from vaxis.decoder.channels import FACED_CHANNELS
-    from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
+    from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
     from vaxis.safe_pickle import load_array
 
     clips = load_array(corpus / "Processed_data" / f"{subject}.pkl")

@@ -21,18 +21,6 @@ from vaxis.decoder.channels import match_channels
 from vaxis.decoder.windows import cut
 from vaxis.errors import DataError, StreamError
 
-#: FACED's nine categories, classes 0-8 in this order.
-FACED_CLASSES: tuple[str, ...] = (
-    "anger", "disgust", "fear", "sadness", "neutral",
-    "amusement", "inspiration", "joy", "tenderness",
-)  # fmt: skip
-
-#: Clips per category in FACED's fixed clip order (28 clips).
-FACED_CLIPS_PER_CLASS: tuple[int, ...] = (3, 3, 3, 3, 4, 3, 3, 3, 3)
-
-#: The class of each of FACED's 28 clips, in clip order.
-FACED_CLIP_LABELS: np.ndarray = np.repeat(np.arange(9), FACED_CLIPS_PER_CLASS)
-
 DataKind = Literal["raw", "de"]
 
 #: What a subject's loader returns: one array of equal-length trials, or a list of trials.

@@ -25,14 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.decoder.channels import FACED_CHANNELS, canonical
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import (
-    FACED_CLASSES,
-    FACED_CLIP_LABELS,
-    Corpus,
-    Subject,
-    cut_spans,
-)
+from vaxis.offline.corpus.base import Corpus, Subject, cut_spans
 from vaxis.offline.corpus.faced import N_CLIPS, read_provenance
 
 RECORDING_EXTENSIONS = (".vhdr", ".edf", ".bdf", ".set", ".fif")

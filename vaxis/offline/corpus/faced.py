@@ -17,15 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from vaxis.decoder.channels import FACED_CHANNELS, FACED_EEG_CHANNELS
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.decoder.features import BANDS
 from vaxis.errors import DataError
-from vaxis.offline.corpus.base import (
-    FACED_CLASSES,
-    FACED_CLIP_LABELS,
-    Corpus,
-    DataKind,
-    Subject,
-)
+from vaxis.offline.corpus.base import Corpus, DataKind, Subject
 from vaxis.safe_pickle import FACED_MAX_CLIP_S, load_array
 
 PROVENANCE_FILE = "vaxis_provenance.json"

@@ -82,10 +82,10 @@ from scipy import signal
 
 from vaxis import __version__
 from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
 from vaxis.errors import ConfigError
-from vaxis.offline.corpus.base import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.offline.corpus.synthetic_mixed import (
     MIXED_DEFAULTS,
     STRUCTURES,

@@ -63,9 +63,9 @@ import numpy as np
 from scipy import fft as sp_fft
 
 from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.decoder.faced import FACED_CLASSES
 from vaxis.decoder.features import BANDS
 from vaxis.errors import ConfigError
-from vaxis.offline.corpus.base import FACED_CLASSES
 
 STRUCTURES = ("power", "mixed")
 
