@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import TINY_PARAMS
 from tests.outlets import make_outlet
-from vaxis.calibration.adapt import adapt
+from vaxis.calibration.adaptation import adapt
 from vaxis.calibration.markers import MarkerOutlet, parse_marker
 from vaxis.calibration.protocol import load_protocol
 from vaxis.calibration.recording import FifRecorder

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.decoder.covariance_bundle import covariance_meta, write_covariance_bundle
-from vaxis.calibration.adapt import fit_stats
+from vaxis.calibration.adaptation import fit_stats
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.covariance import TangentSpaceMap, band_covariances
 from vaxis.decoder.inputs import InputStats, window_inputs

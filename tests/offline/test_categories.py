@@ -19,7 +19,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from vaxis.calibration.adapt import adapt  # noqa: E402
+from vaxis.calibration.adaptation import adapt  # noqa: E402
 from vaxis.calibration.markers import parse_marker  # noqa: E402
 from vaxis.calibration.protocol import load_protocol  # noqa: E402
 from vaxis.decoder.bundle import load_bundle  # noqa: E402
@@ -239,13 +239,3 @@ def test_calibration_speaks_the_bundle_classes(toy_bundle, toy_bids, tmp_path):
     raw = read_recording(next((toy_bids / subject / "eeg").glob("*_eeg.vhdr")))
     profile = adapt(raw, toy_bundle.bundle, "P01", tmp_path / "P01")
     assert profile.metrics["held_out_classes"] == 4 and profile.metrics["chance"] == 0.25
-
-
-def test_faced_vocabulary_of_the_live_path_mirrors_the_corpus():
-    """FACED's subject files are the one recording that names no classes itself; the live
-    path's copy of FACED's clip classes is the corpus layer's."""
-    from vaxis.offline.corpus import base
-    from vaxis.stream import recordings
-
-    assert recordings.FACED_CLASSES == base.FACED_CLASSES
-    np.testing.assert_array_equal(recordings.FACED_CLIP_LABELS, base.FACED_CLIP_LABELS)

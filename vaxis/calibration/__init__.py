@@ -14,7 +14,7 @@ _EXPORTS = {
     "CalibrationResult": "vaxis.calibration.session",
     "calibrate": "vaxis.calibration.session",
     "record_session": "vaxis.calibration.session",
-    "adapt": "vaxis.calibration.adapt",
+    "adapt": "vaxis.calibration.adaptation",
     "Protocol": "vaxis.calibration.protocol",
     "load_protocol": "vaxis.calibration.protocol",
     "MarkerOutlet": "vaxis.calibration.markers",
@@ -24,7 +24,7 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS by a test
-    from vaxis.calibration.adapt import adapt as adapt
+    from vaxis.calibration.adaptation import adapt as adapt
     from vaxis.calibration.config import CalibrationConfig as CalibrationConfig
     from vaxis.calibration.markers import MarkerOutlet as MarkerOutlet
     from vaxis.calibration.protocol import Protocol as Protocol

@@ -7,7 +7,7 @@ SIGTERM) or ``duration``. Samples that never arrived (a timestamp jump, a droppe
 are written as NaN with a ``BAD_gap`` annotation, so marker onsets stay true to the EEG
 (a jump of more than ``MAX_GAP_S``, or backwards, is a clock reset: annotated
 ``BAD_clock_reset``); a lost EEG stream is resolved again while markers keep being logged.
-:func:`calibrate` then runs :func:`vaxis.calibration.adapt.adapt` on the recording.
+:func:`calibrate` then runs :func:`vaxis.calibration.adaptation.adapt` on the recording.
 
 Progress (each marker, the recording's path, its length) is logged at ``INFO`` under this
 module's logger; problems in the data (gaps, clock resets, markers that do not pair) at
@@ -255,7 +255,7 @@ def calibrate(
     result's profile is ``None`` and the recording (``None`` if nothing was recorded) is
     kept, to be adapted later with ``recording=``.
     """
-    from vaxis.calibration.adapt import adapt
+    from vaxis.calibration.adaptation import adapt
     from vaxis.stream.recordings import read_recording
 
     config.check()
