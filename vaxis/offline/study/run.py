@@ -40,7 +40,7 @@ REDISCOVERY_ARCHS = ["mlp", "graph", "tangent", "shallow"]
 ALIGNMENT_ARCHS = ["mlp", "tangent"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StudyConfig:
     """Sizes of the study's grids; :meth:`full` is the study's, :meth:`quick` a smoke run.
 
@@ -90,9 +90,11 @@ class StudyConfig:
     def full(cls, device: str = "cpu") -> StudyConfig:
         """4 architectures x 9 seeds = 36 label-only classifiers; every strategy at three
         weights and three seeds on two architectures."""
-        return cls(1000, 1000, list(REDISCOVERY_ARCHS), 9, list(ALIGNMENT_ARCHS), 3,
-                   [0.1, 0.3, 1.0], list(STRATEGIES), "cosine_vdirection", 1.0,
-                   fit=FitConfig(device=device))  # fmt: skip
+        return cls(n_permutations=1000, n_null=1000, rediscovery_archs=list(REDISCOVERY_ARCHS),
+                   rediscovery_seeds=9, alignment_archs=list(ALIGNMENT_ARCHS),
+                   alignment_seeds=3, alignment_weights=[0.1, 0.3, 1.0],
+                   strategies=list(STRATEGIES), saturation_strategy="cosine_vdirection",
+                   saturation_weight=1.0, fit=FitConfig(device=device))  # fmt: skip
 
     @classmethod
     def quick(cls, device: str = "cpu") -> StudyConfig:
@@ -100,8 +102,11 @@ class StudyConfig:
         strategy at one weight and one seed."""
         fit = FitConfig(epochs=4, batch_size=128, lr=3e-3, patience=2, raw_epochs=4,
                         device=device)  # fmt: skip
-        return cls(200, 200, list(REDISCOVERY_ARCHS), 2, list(ALIGNMENT_ARCHS), 1, [1.0],
-                   list(STRATEGIES), "cosine_vdirection", 1.0, fit=fit)  # fmt: skip
+        return cls(n_permutations=200, n_null=200, rediscovery_archs=list(REDISCOVERY_ARCHS),
+                   rediscovery_seeds=2, alignment_archs=list(ALIGNMENT_ARCHS),
+                   alignment_seeds=1, alignment_weights=[1.0], strategies=list(STRATEGIES),
+                   saturation_strategy="cosine_vdirection", saturation_weight=1.0,
+                   fit=fit)  # fmt: skip
 
 
 def plan_architectures(

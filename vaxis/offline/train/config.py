@@ -16,7 +16,7 @@ COMBINE = (AUTO, *METHODS)
 DEFAULT_ARCHS = ("logistic", "mlp", "graph", "tangent", "envelope", "shallow")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     """Everything ``vaxis train`` can be told.
 
