@@ -116,6 +116,12 @@ def sub_window_samples(sfreq: float) -> int:
     return max(1, int(round(SUB_WINDOW_S * sfreq)))
 
 
+def envelope_fits(n_times: int, sfreq: float) -> bool:
+    """Whether windows of ``n_times`` samples hold the two sub-windows
+    :func:`envelope_variability` needs."""
+    return n_times // sub_window_samples(sfreq) >= 2
+
+
 def envelope_variability(
     x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
 ) -> np.ndarray:
@@ -147,7 +153,7 @@ def envelope_variability(
     x = np.asarray(x)
     sub = sub_window_samples(sfreq)
     n_sub = x.shape[-1] // sub
-    if n_sub < 2:
+    if not envelope_fits(x.shape[-1], sfreq):
         raise ValueError(
             f"a window of {x.shape[-1]} samples at {sfreq:g} Hz holds fewer than two "
             f"{SUB_WINDOW_S:g}-s sub-windows"

@@ -28,7 +28,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from vaxis.decoder.features import FEATURE_KINDS, band_matrix, sub_window_samples
+from vaxis.decoder.features import FEATURE_KINDS, band_matrix, envelope_fits, sub_window_samples
 from vaxis.decoder.inputs import InputStats
 from vaxis.decoder.onnx_graph import FLOAT, OnnxFormatError, read_signature, write_metadata
 from vaxis.errors import BundleError
@@ -351,7 +351,7 @@ def _check_prior(
 def _check_envelope(window: int, sfreq: float, bands: Mapping, where: str) -> None:
     """The envelope input needs two sub-windows per window, each with a bin in every band."""
     sub = sub_window_samples(sfreq)
-    if window // sub < 2:
+    if not envelope_fits(window, sfreq):
         _fail(where, "window.samples", f"{window} holds fewer than two envelope sub-windows "
               f"of {sub} samples")  # fmt: skip
     try:

@@ -23,7 +23,7 @@ import numpy as np
 
 from vaxis.decoder.channels import FACED_REFERENCE_CHANNELS, canonical, match_channels
 from vaxis.decoder.covariance import DEFAULT_SHRINKAGE, band_covariances
-from vaxis.decoder.features import BANDS, sub_window_samples
+from vaxis.decoder.features import BANDS, envelope_fits
 from vaxis.decoder.inputs import InputStats, RunningStats, window_inputs
 from vaxis.decoder.quality import check_windows
 from vaxis.decoder.windows import cut, seconds_to_samples
@@ -255,7 +255,7 @@ class _Windowing:
         sfreq = float(resample or corpus.sfreq)
         window = seconds_to_samples(window_s, sfreq)
         # Envelope variability needs two sub-windows; shorter windows go without it.
-        kinds = WINDOW_KINDS if window >= 2 * sub_window_samples(sfreq) else ("features", "raw")
+        kinds = WINDOW_KINDS if envelope_fits(window, sfreq) else ("features", "raw")
         return cls(corpus.sfreq, match_channels(corpus.channels, kept), kept, sfreq, window,
                    seconds_to_samples(hop_s, sfreq), window_s, kinds, corpus.bands or BANDS,
                    decimate, covariance, shrinkage, resample)  # fmt: skip
