@@ -84,7 +84,8 @@ def _replay(paths: list[Path], bundle: Path) -> dict:
     """Balanced accuracy of ``replay --fast`` on FACED subject files."""
     scores = {}
     for path in paths:
-        result = attach_labels(replay_fast(read_recording(path), bundle), read_recording(path))
+        recording = read_recording(path)
+        result = attach_labels(replay_fast(recording, bundle), recording)
         scores[path.stem] = result.metrics["balanced_accuracy"]
     return scores
 
