@@ -176,7 +176,8 @@ def test_aliases_and_volts_are_honoured(bundle):
     outlet = make_outlet(name, channels=renamed, unit="volts")
     loop = LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None, connect_timeout=3))
     loop.connect()
-    assert loop.inlet.scale[0, 0] == 1e6 and loop.inlet.picks.size == 32
+    connection = loop.inlet.connection
+    assert connection.scale[0, 0] == 1e6 and connection.picks.size == 32
     outlet.push_chunk(np.full((10, 33), 2e-6, np.float32).tolist())
     time.sleep(0.2)
     data, _ = loop.inlet.pull()

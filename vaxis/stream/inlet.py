@@ -1,4 +1,4 @@
-"""EEG in over LSL: an mne-lsl ``StreamLSL`` ring buffer, matched to a bundle's channels.
+"""EEG in over LSL: an mne-lsl ``StreamInlet``, matched to a bundle's channels.
 
 The inlet connects by name, type or source id, picks the bundle's channels by name
 (case-insensitive, 10-20 aliases), converts units to microvolts and hands out the samples
@@ -6,16 +6,20 @@ that arrived since the last call, with their LSL timestamps. A stream that stops
 is reported lost; the caller then connects again (the same source, or a new one with the
 same name/type/id).
 
-Acquisition is manual (:meth:`EegInlet.pull` pulls from liblsl, then reads the ring buffer):
-mne-lsl's background acquisition thread sleeps with a partial busy-wait, which would cost a
-sizeable share of a core per stream, and one thread polling every stream keeps a process
-decoding many streams cheap.
+The inlet is liblsl's own, read with ``pull_chunk`` on the caller's schedule: liblsl
+already buffers what arrives between pulls, so a ring buffer on top (mne-lsl's
+``StreamLSL``) would only copy every sample once more, and one thread polling every stream
+keeps a process decoding many streams cheap. Connecting does not wait for a clock offset
+estimate (``StreamLSL`` spends about 0.6 s on one it only logs): timestamps are used as the
+source stamps them, so a stream that returns is decoded that much sooner.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,34 +60,43 @@ def unit_scale(units: list[str | None], where: str) -> tuple[np.ndarray, str]:
     return np.asarray(scales), note
 
 
-#: Seconds of each resolve attempt while connecting: how soon a stop request is noticed.
-RESOLVE_SLICE_S = 0.2
+#: Seconds of each resolve attempt: how soon a stop request is noticed, and how often a
+#: source that returned is looked for.
+RESOLVE_SLICE_S = 0.1
 
 
-def _close_quietly(stream: Any) -> None:
+def _channel_names(names: list[str | None] | None, n: int) -> list[str]:
+    """The stream's channel names, its channel numbers (``"0"``, ``"1"``, …) where a name is
+    missing, as mne-lsl names them."""
+    names = list(names or [])[:n]
+    names += [None] * (n - len(names))
+    return [name if name else str(i) for i, name in enumerate(names)]
+
+
+def _close_quietly(inlet: Any) -> None:
     try:
-        stream.disconnect()
-    except Exception:  # noqa: BLE001 - a dead or half-open stream may fail to close cleanly
+        inlet.close_stream()
+    except Exception:  # noqa: BLE001 - a dead or half-open inlet may fail to close cleanly
         pass
 
 
-def _open(stream: Any, timeout: float, stop: threading.Event | None) -> bool:
-    """Connect an mne-lsl stream; return False, leaving it to close in the background, if
+def _open(inlet: Any, timeout: float, stop: threading.Event | None) -> bool:
+    """Open an mne-lsl inlet; return False, leaving it to close in the background, if
     ``stop`` is set first.
 
-    Opening and the first time correction take about a second even on loopback, inside
-    liblsl where no stop request reaches; so the connection is opened in a daemon thread
-    and abandoned on request rather than waited for.
+    Opening takes about half a second even on loopback (the samples sent meanwhile are
+    kept), inside liblsl where no stop request reaches; so the inlet is opened in a daemon
+    thread and abandoned on request rather than waited for.
     """
     done, failure = threading.Event(), []
 
     def close_once_open() -> None:
         done.wait()
-        _close_quietly(stream)
+        _close_quietly(inlet)
 
     def connect() -> None:
         try:
-            stream.connect(acquisition_delay=None, timeout=timeout)
+            inlet.open_stream(timeout=timeout)
         except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
             failure.append(err)
         finally:
@@ -99,8 +112,26 @@ def _open(stream: Any, timeout: float, stop: threading.Event | None) -> bool:
     return True
 
 
+@dataclass
+class Connection:
+    """An open inlet to one source, and what reading the bundle's channels from it takes."""
+
+    inlet: Any  # mne_lsl.lsl.StreamInlet
+    uid: str
+    label: str
+    sfreq: float
+    picks: np.ndarray  # rows of the bundle's channels
+    scale: np.ndarray  # (n_channels, 1) factors to microvolts
+    unit_note: str
+    max_samples: int  # enough to drain in one pull what liblsl buffered
+
+
 class EegInlet:
     """Pull EEG for a bundle from an LSL stream.
+
+    :meth:`connect` finds a source and opens it; a caller that looks for a source in the
+    background (as the live loop does) calls :meth:`find` and :meth:`open` there, and
+    :meth:`adopt` in the thread that pulls.
 
     Parameters
     ----------
@@ -109,7 +140,8 @@ class EegInlet:
     name, stype, source_id : str, optional
         How to find the stream (at least one).
     bufsize : float
-        Seconds kept in the ring buffer (more than the longest pause between pulls).
+        Seconds liblsl keeps between pulls (more than the longest pause between them; older
+        samples are dropped).
     """
 
     def __init__(
@@ -125,110 +157,230 @@ class EegInlet:
         self.channels = list(channels)
         self.query = {"name": name, "stype": stype, "source_id": source_id}
         self.bufsize = bufsize
-        #: The mne-lsl ``StreamLSL`` while connected, else ``None``.
-        self.stream: Any = None
-        self.uid: str | None = None
+        #: Uids of sources given up: liblsl keeps answering for a vanished outlet a while.
         self.dead: set[str] = set()
-        self.unit_note: str | None = None
-        self.label: str = name or stype or source_id or ""
-        #: Of the stream last connected to: its nominal rate, the rows of the bundle's
-        #: channels and their factors to microvolts.
-        self.sfreq = 0.0
-        self.picks = np.empty(0, dtype=int)
-        self.scale = np.ones((0, 1))
+        self._connection: Connection | None = None
+        self._last: Connection | None = None
+        self._label = name or stype or source_id or ""
+
+    # -- of the source connected now (or, once lost, last) ----------------------------------
+
+    @property
+    def connection(self) -> Connection | None:
+        """The connection pulled from now, ``None`` while not connected."""
+        return self._connection
+
+    @property
+    def stream(self) -> Any:
+        """The mne-lsl ``StreamInlet`` while connected, else ``None``."""
+        return self._connection.inlet if self._connection else None
+
+    @property
+    def uid(self) -> str | None:
+        return self._last.uid if self._last else None
+
+    @property
+    def label(self) -> str:
+        """The stream's name once connected, else what it is looked for by."""
+        return self._last.label if self._last else self._label
+
+    @property
+    def sfreq(self) -> float:
+        """The nominal rate of the source last connected to (0 before)."""
+        return self._last.sfreq if self._last else 0.0
+
+    @property
+    def unit_note(self) -> str | None:
+        return self._last.unit_note if self._last else None
+
+    # -- connecting --------------------------------------------------------------------------
 
     def connect(self, timeout: float = 5.0, stop: threading.Event | None = None) -> EegInlet:
-        """Resolve and connect; raise :class:`StreamError` if nothing answers in time.
+        """Find and open a source; raise :class:`StreamError` if nothing answers in time.
 
-        Resolving polls ``stop`` every :data:`RESOLVE_SLICE_S`; once it is set, return
+        Finding polls ``stop`` every :data:`RESOLVE_SLICE_S`; once it is set, return
         without connecting (``stream`` stays ``None``).
         """
-        from mne_lsl.stream import StreamLSL
-
-        info = self._resolve(timeout, stop)
-        if info is None:
-            return self
-        stream = StreamLSL(self.bufsize, name=info.name, stype=info.stype,
-                           source_id=info.source_id)  # fmt: skip
-        if not _open(stream, max(timeout, 5.0), stop):
-            return self
-        where = f"LSL stream {info.name!r}"
-        try:
-            picks = match_channels(stream.ch_names, self.channels)
-            units = stream.sinfo.get_channel_units() or [None] * len(stream.ch_names)
-            scale, self.unit_note = unit_scale([units[i] for i in picks], where)
-        except StreamError:
-            stream.disconnect()
-            raise
-        self.stream, self.picks, self.scale = stream, np.asarray(picks), scale[:, None]
-        self.uid = info.uid
-        self.sfreq = float(stream.info["sfreq"])
-        self.label = info.name
-        if self.sfreq <= 0:
-            self.disconnect()
-            raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
+        info = self.find(timeout, stop)
+        connection = self.open(info, stop, timeout) if info is not None else None
+        if connection is not None:
+            self.adopt(connection)
         return self
 
-    def _resolve(self, timeout: float, stop: threading.Event | None):
+    def find(
+        self,
+        timeout: float,
+        stop: threading.Event | None = None,
+        exclude: str | None = None,
+    ) -> Any:
+        """The first source answering the query within ``timeout`` seconds, neither given
+        up nor ``exclude`` (a uid); ``None`` once ``stop`` is set. Raise
+        :class:`StreamError` when none answers."""
         from mne_lsl.lsl import resolve_streams
 
         deadline = time.monotonic() + timeout
         while True:
             if stop is not None and stop.is_set():
                 return None
-            remaining = deadline - time.monotonic()
-            found = resolve_streams(timeout=max(0.0, min(RESOLVE_SLICE_S, remaining)),
-                                    **self.query)  # fmt: skip
-            # liblsl keeps answering for a vanished outlet for a while; never reconnect to one.
-            found = [info for info in found if info.uid not in self.dead]
+            began = time.monotonic()
+            wait = max(0.0, min(RESOLVE_SLICE_S, deadline - began))
+            found = resolve_streams(timeout=wait, **self.query)
+            found = [i for i in found if i.uid not in self.dead and i.uid != exclude]
             if found:
                 return found[0]
+            # liblsl answers at once for a source it still knows (one given up, or excluded):
+            # wait out the slice rather than ask again at once.
+            rest = wait - (time.monotonic() - began)
+            if rest > 0:
+                (stop or threading.Event()).wait(rest)
             if time.monotonic() >= deadline:
                 wanted = ", ".join(f"{k}={v!r}" for k, v in self.query.items() if v)
                 raise StreamError(f"no LSL stream with {wanted} found within {timeout:g} s")
 
-    def others(self, timeout: float = 0.5) -> list[str]:
-        """Uids of other live sources answering the query (not this one, none given up)."""
-        from mne_lsl.lsl import resolve_streams
+    def open(
+        self, info: Any, stop: threading.Event | None = None, timeout: float = 5.0
+    ) -> Connection | None:
+        """Open the source ``info`` (from :meth:`find`) and match the bundle's channels;
+        ``None`` once ``stop`` is set. Changes nothing here: hand the result to
+        :meth:`adopt`."""
+        from mne_lsl.lsl import StreamInlet
 
-        found = resolve_streams(timeout=timeout, **self.query)
-        return [i.uid for i in found if i.uid != self.uid and i.uid not in self.dead]
+        where = f"LSL stream {info.name!r}"
+        if info.sfreq <= 0:
+            raise StreamError(f"{where} has an irregular rate; EEG needs a nominal rate")
+        if info.dtype == "string":
+            raise StreamError(f"{where} carries strings; EEG needs numbers")
+        inlet = StreamInlet(info, max_buffered=max(1, math.ceil(self.bufsize)))
+        if not _open(inlet, max(timeout, 5.0), stop):
+            return None
+        try:
+            full = inlet.get_sinfo(timeout=max(timeout, 5.0))
+            names = _channel_names(full.get_channel_names(), full.n_channels)
+            picks = match_channels(names, self.channels)
+            units = full.get_channel_units() or [None] * full.n_channels
+            scale, note = unit_scale([units[i] for i in picks], where)
+        except BaseException:
+            _close_quietly(inlet)
+            raise
+        sfreq = float(info.sfreq)
+        return Connection(inlet, info.uid, info.name, sfreq, np.asarray(picks), scale[:, None],
+                          note, max(1, math.ceil(self.bufsize * sfreq)))  # fmt: skip
+
+    def adopt(self, connection: Connection) -> None:
+        """Read from ``connection`` from now on; a source connected until now is given up
+        (closed in the background, never picked again)."""
+        if self._connection is not None:
+            self.mark_lost()
+        self._connection = self._last = connection
+
+    # -- reading -----------------------------------------------------------------------------
 
     def pull(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps.
 
         Returns ``None`` when liblsl reported the connection lost (a source without a source
-        id cannot be recovered; mne-lsl then disconnects the stream itself).
+        id cannot be recovered); the inlet is then closed.
         """
-        if self.stream.connected:
-            self.stream.acquire()
-        if not self.stream.connected:
+        connection = self._connection
+        if connection is None:
             return None
-        n = self.stream.n_new_samples
-        if n == 0:
-            return np.empty((len(self.channels), 0), np.float32), np.empty(0)
-        n = min(n, self.stream.n_buffer)
-        # Only the new samples of the picked channels (integer picks: mne-lsl parses a
-        # channel-type pick on every call, ten times the cost); winsize gives ceil -> n.
-        data, stamps = self.stream.get_data(winsize=(n - 0.5) / self.sfreq, picks=self.picks)
-        return (data * self.scale).astype(np.float32), stamps
+        try:
+            data, stamps = connection.inlet.pull_chunk(0.0, connection.max_samples)
+        except RuntimeError:  # mne-lsl raises LostError, a RuntimeError
+            self.disconnect(wait=False)
+            return None
+        # Only the picked channels, out of liblsl's reused buffer, in microvolts.
+        out = np.multiply(data[:, connection.picks].T, connection.scale, dtype=np.float32)
+        return out, stamps
 
     def mark_lost(self) -> None:
         """The connected source stopped delivering: close it and never pick it again."""
-        if self.uid:
-            self.dead.add(self.uid)
+        if self._connection is not None:
+            self.dead.add(self._connection.uid)
         self.disconnect(wait=False)
 
     def disconnect(self, wait: bool = True) -> None:
         """Close the connection. ``wait=False`` closes in a background thread: closing an
         inlet whose source has vanished can block in liblsl for tens of seconds, and the
         loop must carry on meanwhile."""
-        stream, self.stream = self.stream, None
-        if stream is None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if wait:
+            _close_quietly(connection.inlet)
+        else:
+            close_in_background(connection.inlet)
+
+
+def close_in_background(inlet: Any) -> None:
+    """Close an mne-lsl inlet in a daemon thread (see :meth:`EegInlet.disconnect`)."""
+    threading.Thread(target=_close_quietly, args=(inlet,), daemon=True,
+                     name="vaxis-lsl-close").start()  # fmt: skip
+
+
+#: Seconds a background search waits after a source it found could not be opened.
+RETRY_S = 0.5
+
+
+class SourceFinder:
+    """Looks for a source of ``inlet``'s query in a daemon thread, and opens it.
+
+    The thread ends once it has opened one (:attr:`found`) or is cancelled; a source that
+    answers but cannot be opened (gone again, channels missing) is tried again after
+    :data:`RETRY_S`. :meth:`take` hands the opened connection over once.
+
+    Parameters
+    ----------
+    inlet : EegInlet
+    exclude : str, optional
+        The uid of a source not to pick (the one connected now, which stalled).
+    """
+
+    def __init__(self, inlet: EegInlet, exclude: str | None = None):
+        self._inlet, self._exclude = inlet, exclude
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._found: Connection | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="vaxis-lsl-find")
+        self._thread.start()
+
+    @property
+    def searching(self) -> bool:
+        """Whether the thread still looks (or opens)."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._cancel.is_set():
+            try:
+                info = self._inlet.find(RETRY_S, self._cancel, self._exclude)
+            except StreamError:
+                continue  # not back yet
+            if info is None:
+                return  # cancelled
+            try:
+                connection = self._inlet.open(info, self._cancel)
+            except (StreamError, TimeoutError, RuntimeError):
+                self._cancel.wait(RETRY_S)  # gone again, or not a source we can read
+                continue
+            if connection is None:
+                return  # cancelled
+            with self._lock:
+                if self._cancel.is_set():
+                    close_in_background(connection.inlet)
+                else:
+                    self._found = connection
             return
 
-        if wait:
-            _close_quietly(stream)
-        else:
-            threading.Thread(target=_close_quietly, args=(stream,), daemon=True,
-                             name="vaxis-lsl-close").start()  # fmt: skip
+    def take(self) -> Connection | None:
+        """The connection opened, once the search is over (``None`` before, and after)."""
+        with self._lock:
+            found, self._found = self._found, None
+        return found
+
+    def cancel(self) -> None:
+        """Stop searching; a connection opened and not taken is closed."""
+        with self._lock:
+            self._cancel.set()
+            found, self._found = self._found, None
+        if found is not None:
+            close_in_background(found.inlet)

@@ -4,10 +4,11 @@ It reads as a chain of small steps, each with one job: the inlet hands over new 
 the windower cuts hop-aligned windows on sample counts, the decoder (onnxruntime) predicts,
 each publisher sends. Everything is timed on the LSL clock. A stream that stops delivering
 is reported ``stalled``; the connection is kept (liblsl recovers a source that has a source
-id) while a background thread looks for another source answering the same query. A source
-that is gone for good, or replaced, is reported ``disconnected`` and resolved again in the
-background, so other streams decoded by the same process carry on, until it (or a new source
-with the same name) returns.
+id) while a background thread looks for another source answering the same query, and opens
+it: the loop reports the stalled one ``disconnected`` and switches as soon as the new one
+is open. A source that is gone for good is
+reported ``disconnected`` and looked for again in the background, so other streams decoded
+by the same process carry on, until it (or a new source with the same name) returns.
 
 :class:`LiveLoop` follows mne-lsl's lifecycle: a constructor that acquires nothing,
 ``connect()`` and ``close()`` (or ``with``). :func:`run_live` decodes one stream;
@@ -34,7 +35,7 @@ from vaxis.decoder.windows import resampler, seconds_to_samples
 from vaxis.errors import ConfigError, StreamError
 from vaxis.stream import messages
 from vaxis.stream.config import LiveConfig
-from vaxis.stream.inlet import EegInlet
+from vaxis.stream.inlet import EegInlet, SourceFinder
 from vaxis.stream.messages import Message, State
 from vaxis.stream.publishers import CallbackPublisher, LslPublisher, Publisher, ZmqPublisher
 from vaxis.stream.windows import Window, Windower
@@ -178,14 +179,12 @@ class LiveLoop:
         self._seq = 0
         self._summary = LiveSummary()
         self._recent = LatencyRing(STATUS_LATENCIES)
-        self._last_data = self._last_status = self._last_try = 0.0
+        self._last_data = self._last_status = 0.0
         self._samples_since_status = 0
         self._sfreq_effective = 0.0
         self._last_prediction: Message | None = None
         self._first_sample: tuple[np.ndarray, float] | None = None
-        self._resolver: threading.Thread | None = None
-        self._search: threading.Thread | None = None
-        self._replacement = False
+        self._finder: SourceFinder | None = None
 
     # -- what can be read -------------------------------------------------------------------
 
@@ -333,6 +332,7 @@ class LiveLoop:
         if self._closed:
             return
         self._closed = True
+        self._stop_finder()
         acquired = self._acquired
         if acquired is None:
             return
@@ -434,7 +434,7 @@ class LiveLoop:
         inlet = self._require().inlet
         now = self._clock()
         if self._state not in ("connected", "stalled"):
-            self._resolve(now)
+            self._follow()
         elif (pulled := inlet.pull()) is None:
             self._lost()
         elif pulled[1].size:
@@ -452,6 +452,7 @@ class LiveLoop:
         """Window and decode samples just pulled."""
         pulled_at = self._clock()
         if self._state == "stalled":  # the source delivers again
+            self._stop_finder()
             self._state = "connected"
             self._publish_status()
         if self._first_sample is None:
@@ -470,53 +471,44 @@ class LiveLoop:
         if self._state == "connected":
             self._state = "stalled"
             self._publish_status()
-        if self._search is None:
-            if now - self._last_try >= 0.5:
-                self._last_try = now
-                self._search = threading.Thread(target=self._look_for_replacement,
-                                                daemon=True, name="vaxis-lsl-search")  # fmt: skip
-                self._search.start()
-        elif not self._search.is_alive():
-            self._search = None
-            if self._replacement:
-                self._replacement = False
-                self._lost()
+        self._follow(exclude=self._require().inlet.uid)
 
-    def _look_for_replacement(self) -> None:
-        self._replacement = bool(self._require().inlet.others(timeout=0.5))
-
-    def _resolve(self, now: float) -> None:
-        """Look for the stream again in a background thread; adopt it once found."""
-        if self._resolver is None:
-            if now - self._last_try >= 0.5:
-                self._last_try = now
-                self._resolver = threading.Thread(target=self._reconnect, daemon=True,
-                                                  name="vaxis-lsl-resolve")  # fmt: skip
-                self._resolver.start()
-        elif not self._resolver.is_alive():
-            self._resolver = None
-            if self.connected:
-                self._summary.reconnects += 1
-                self._connected()
-
-    def _reconnect(self) -> None:
-        inlet = self._require().inlet
-        try:
-            inlet.connect(timeout=0.5)
-        except (StreamError, TimeoutError, RuntimeError):
-            inlet.disconnect(wait=False)  # not back yet: try again later
+    def _follow(self, exclude: str | None = None) -> None:
+        """Look for a source in the background (unless looking already); adopt the one
+        found, giving up the one connected, if any."""
+        finder = self._finder
+        if finder is None:
+            self._finder = SourceFinder(self._require().inlet, exclude)
             return
-        if self._closed:  # the loop stopped while this thread was resolving
-            inlet.disconnect(wait=False)
+        if finder.searching:
+            return
+        self._finder = None
+        connection = finder.take()
+        if connection is None:
+            return
+        if self._state == "stalled":  # the stalled source is given up: say so
+            self._summary.gaps += self._windower.gaps if self._windower else 0
+            self._windower = None
+            self._state = "disconnected"
+            self._publish_status()
+        self._require().inlet.adopt(connection)
+        self._summary.reconnects += 1
+        self._connected()
+
+    def _stop_finder(self) -> None:
+        if self._finder is not None:
+            self._finder.cancel()
+            self._finder = None
 
     def _lost(self) -> None:
-        """The stream stopped: report it, drop the connection, start resolving again."""
+        """The stream stopped: report it, drop the connection, look for it again."""
         self._summary.gaps += self._windower.gaps if self._windower else 0
         self._windower = None
         self._require().inlet.mark_lost()
         self._state = "disconnected"
-        self._last_try = self._clock()
         self._publish_status()
+        self._stop_finder()  # one that looked for a replacement may exclude the wrong source
+        self._follow()
 
 
 #: Polling: fast around the moment a window completes, slow in between.
