@@ -12,7 +12,7 @@ from vaxis.calibration.adaptation import fit_stats
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.covariance import TangentSpaceMap, band_covariances
 from vaxis.decoder.inputs import InputStats, window_inputs
-from vaxis.decoder.pipeline import Decoder
+from vaxis.decoder.pipeline import Decoder, decode_together
 from vaxis.decoder.preprocessing import preprocess
 from vaxis.decoder.profile import Profile, load_profile, save_profile
 from vaxis.errors import BundleError, ProfileError
@@ -160,3 +160,22 @@ def test_a_profile_whose_model_changed_is_refused_for_that_reason(bundle_dir, tm
     (folder / "model.onnx").write_bytes(b"tampered")
     with pytest.raises(ProfileError, match="does not match profile.json sha256"):
         load_profile(folder)
+
+
+def test_streams_decoded_together_equal_each_stream_decoded_alone(bundle_dir):
+    bundle = load_bundle(bundle_dir)
+    a, b = eeg(6, seed=5, scale=20.0), eeg(3, seed=6, scale=60.0)
+    b[1] = np.nan  # invalid: counts in neither stream's statistics
+    alone_a, alone_b = Decoder(bundle), Decoder(bundle)
+    expected = [alone_a.decode(a[:4]), alone_b.decode(b), alone_a.decode(a[4:])]
+    first = Decoder(bundle)
+    second = first.fork()
+    assert second.session is first.session and second.running is not first.running
+    together = decode_together([first, second], [a[:4], b]) + [first.decode(a[4:])]
+    for got, want in zip(together, expected, strict=True):
+        np.testing.assert_array_equal(got.valid, want.valid)
+        np.testing.assert_allclose(got.probs, want.probs, atol=1e-5)
+        assert got.reasons == want.reasons
+    assert first.running.count_ == 6 and second.running.count_ == 2
+    with pytest.raises(ValueError, match="share one session"):
+        decode_together([first, Decoder(bundle)], [a, b])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +56,12 @@ class Decoder:
         onnxruntime intra-op threads.
     limits : QualityLimits
         When a window is invalid.
+
+    Notes
+    -----
+    The running statistics are one stream's: :meth:`fork` gives another stream a decoder
+    of its own that shares this one's onnxruntime session, and :func:`decode_together`
+    decodes the windows of several such decoders in one run of the graph.
     """
 
     def __init__(
@@ -67,12 +75,12 @@ class Decoder:
         self.bundle = bundle
         self.limits = limits
         norm = bundle.normalisation
-        prior = InputStats.from_dict(norm["prior"])
+        self._prior = InputStats.from_dict(norm["prior"])
         if stats is None and norm.get("method") == "population":
-            stats = prior
+            stats = self._prior
         self.stats = stats
-        self.running = None if stats else RunningStats(prior, norm["warmup"])
-        held = stats if stats else prior
+        self.running = None if stats else RunningStats(self._prior, norm["warmup"])
+        held = stats if stats else self._prior
         missing = [k for k in bundle.kinds if k not in held.kinds]
         if missing:
             whose = "the participant's statistics" if stats else "the bundle's prior"
@@ -83,19 +91,38 @@ class Decoder:
         self._tangent = bundle.tangent_space()
         self._positions = np.array([bundle.valence_positions[c] for c in bundle.classes])
 
+    def fork(self) -> Decoder:
+        """A decoder for another stream: the same bundle, statistics, limits and
+        onnxruntime session, running statistics of its own (from the prior)."""
+        other = copy.copy(self)
+        if self.running is not None:
+            other.running = RunningStats(self._prior, self.running.warmup)
+        return other
+
     def decode(self, windows: np.ndarray) -> Predictions:
         """Predict a batch of windows (n_windows, n_channels, n_times) in microvolts.
 
         Invalid windows (non-finite, flat, saturated) are still returned, with
         ``valid=False``, a reason, and NaN outputs; they never update running statistics.
         """
-        windows = np.asarray(windows, dtype=np.float32)
-        valid, reasons = check_windows(windows, self.bundle.channels, self.limits)
-        probs, valence = self.session.run(["probs", "valence"], self.feeds(windows, valid))
-        probs = np.where(valid[:, None], probs, np.nan)
-        valence = np.where(valid, valence.reshape(-1), np.nan)
-        labels = np.where(valid, np.nanargmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
-        return Predictions(probs, valence, labels, valid, reasons)
+        return decode_together([self], [windows])[0]
+
+    def inputs(self, windows: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+        """The un-normalised inputs of the kinds the bundle reads; invalid windows are
+        zeroed first."""
+        clean = np.where(valid[:, None, None], windows, 0.0).astype(np.float32)
+        b = self.bundle
+        return window_inputs(clean, b.sfreq, b.kinds, reference=b.reference, detrend=b.detrend,
+                             feature_kind=b.feature_kind, bands=b.bands,
+                             tangent=self._tangent)  # fmt: skip
+
+    def normalise(self, inputs: dict[str, np.ndarray], valid: np.ndarray) -> dict[str, np.ndarray]:
+        """Inputs normalised by this stream's statistics, which the valid windows update
+        (running statistics only)."""
+        if self.running is not None:
+            return self.running.normalise(inputs, valid)
+        assert self.stats is not None  # running statistics are kept only without them
+        return self.stats.normalise(inputs)
 
     def feeds(self, windows: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
         """The graph's inputs by name: the normalised inputs of the kinds the bundle reads.
@@ -108,14 +135,44 @@ class Decoder:
         windows : array, shape (n_windows, n_channels, n_times), microvolts
         valid : array of bool, shape (n_windows,)
         """
-        clean = np.where(valid[:, None, None], windows, 0.0).astype(np.float32)
-        b = self.bundle
-        inputs = window_inputs(clean, b.sfreq, b.kinds, reference=b.reference, detrend=b.detrend,
-                               feature_kind=b.feature_kind, bands=b.bands,
-                               tangent=self._tangent)  # fmt: skip
-        if self.running is not None:
-            normalised = self.running.normalise(inputs, valid)
-        else:
-            assert self.stats is not None  # running statistics are kept only without them
-            normalised = self.stats.normalise(inputs)
+        normalised = self.normalise(self.inputs(windows, valid), valid)
         return {spec.name: normalised[spec.kind].astype(np.float32) for spec in self._inputs}
+
+
+def decode_together(
+    decoders: Sequence[Decoder], batches: Sequence[np.ndarray]
+) -> list[Predictions]:
+    """Predict each decoder's batch of windows, in one run of the graph.
+
+    Windows are checked and their inputs computed together; each decoder's rows are then
+    normalised by its own statistics, in order, so the result equals decoding each batch
+    on its own.
+
+    Parameters
+    ----------
+    decoders : sequence of Decoder
+        Sharing one onnxruntime session (one decoder and its :meth:`Decoder.fork` es).
+    batches : sequence of array, shape (n_windows_i, n_channels, n_times)
+        Microvolts; one per decoder.
+    """
+    first = decoders[0]
+    if any(d.session is not first.session for d in decoders):
+        raise ValueError("decode_together needs decoders that share one session (fork)")
+    windows = np.concatenate([np.asarray(b, dtype=np.float32) for b in batches])
+    valid, reasons = check_windows(windows, first.bundle.channels, first.limits)
+    inputs = first.inputs(windows, valid)
+    bounds = np.cumsum([0] + [len(b) for b in batches])
+    parts = [
+        d.normalise({k: x[lo:hi] for k, x in inputs.items()}, valid[lo:hi])
+        for d, lo, hi in zip(decoders, bounds[:-1], bounds[1:], strict=True)
+    ]
+    feeds = {spec.name: np.concatenate([part[spec.kind] for part in parts]).astype(np.float32)
+             for spec in first._inputs}  # fmt: skip
+    probs, valence = first.session.run(["probs", "valence"], feeds)
+    probs = np.where(valid[:, None], probs, np.nan)
+    valence = np.where(valid, valence.reshape(-1), np.nan)
+    labels = np.where(valid, np.nanargmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
+    return [
+        Predictions(probs[lo:hi], valence[lo:hi], labels[lo:hi], valid[lo:hi], reasons[lo:hi])
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]

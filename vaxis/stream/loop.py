@@ -24,12 +24,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vaxis.decoder.bundle import Bundle, load_bundle
-from vaxis.decoder.pipeline import Decoder
+from vaxis.decoder.pipeline import Decoder, Predictions, decode_together
 from vaxis.decoder.profile import profiled_decoder
 from vaxis.decoder.windows import resampler, seconds_to_samples
 from vaxis.errors import ConfigError, StreamError
@@ -185,6 +186,8 @@ class LiveLoop:
         self._last_prediction: Message | None = None
         self._first_sample: tuple[np.ndarray, float] | None = None
         self._finder: SourceFinder | None = None
+        #: Windows completed and not yet decoded, with the LSL time they were pulled at.
+        self._due: list[tuple[list[Window], float]] = []
 
     # -- what can be read -------------------------------------------------------------------
 
@@ -264,17 +267,28 @@ class LiveLoop:
             raise
         return self
 
-    def _open(self) -> None:
+    def _open(self, decoders: dict[tuple, Decoder] | None = None) -> None:
         """Load the bundle and its decoder, open the publishers and make the inlet (not yet
-        connected), then publish a ``connecting`` status. Does nothing a second time."""
+        connected), then publish a ``connecting`` status. Does nothing a second time.
+
+        ``decoders`` holds the decoders of loops opened before, by bundle, profile and
+        threads: a loop whose three match forks one (one onnxruntime session, running
+        statistics of its own), so that their windows can be decoded together."""
         if self._closed:
             raise StreamError("this live loop is closed: make a new one to decode again")
         if self._acquired is not None:
             return
         config = self._config
-        bundle = load_bundle(config.bundle)
-        _check_window(config, bundle)
-        decoder = profiled_decoder(bundle, config.profile, config.threads)
+        key = _decoder_key(config)
+        if decoders is not None and key in decoders:
+            decoder = decoders[key].fork()
+            bundle = decoder.bundle
+        else:
+            bundle = load_bundle(config.bundle)
+            _check_window(config, bundle)
+            decoder = profiled_decoder(bundle, config.profile, config.threads)
+            if decoders is not None:
+                decoders[key] = decoder
         zmq, owned = self._open_publishers(bundle.classes)
         inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
                          bufsize=BUFFER_S)  # fmt: skip
@@ -360,18 +374,23 @@ class LiveLoop:
     def decode(self, windows: list[Window], pulled_at: float) -> None:
         """Predict and publish a batch of windows whose last samples were pulled at
         ``pulled_at`` (LSL time)."""
-        acquired = self._require()
+        self._due.append((windows, pulled_at))
+        decode_due([self])
+
+    def _batch(self, windows: list[Window]) -> np.ndarray:
+        """The windows at the bundle's rate; one spanning a gap is all NaN."""
         batch = np.stack([w.data for w in windows])
         if self._resample is not None:
             batch = self._resample(batch)
-        gaps = np.array([w.gap for w in windows])
         # A window spanning a gap goes in as NaN: the decoder then marks it invalid with NaN
         # outputs and keeps it out of the running statistics; its reason is replaced below.
-        batch[gaps] = np.nan
-        with warnings.catch_warnings():
-            # numpy warns about all-NaN channels, which is exactly what a gap window holds.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            predictions = acquired.decoder.decode(batch)
+        batch[np.array([w.gap for w in windows])] = np.nan
+        return batch
+
+    def _publish_predictions(
+        self, windows: list[Window], predictions: Predictions, pulled_at: float
+    ) -> None:
+        acquired = self._require()
         bundle, label = acquired.bundle, acquired.inlet.label
         for i, window in enumerate(windows):
             valid, reason = bool(predictions.valid[i]), predictions.reasons[i]
@@ -431,6 +450,11 @@ class LiveLoop:
 
     def step(self) -> None:
         """One pass: (re)connect if needed, pull, decode, report."""
+        self._pass()
+        decode_due([self])
+
+    def _pass(self) -> None:
+        """:meth:`step` but for decoding: windows completed are left due."""
         inlet = self._require().inlet
         now = self._clock()
         if self._state not in ("connected", "stalled"):
@@ -462,7 +486,7 @@ class LiveLoop:
         self._summary.samples += stamps.size
         windows = self._windower.push(data, stamps) if self._windower else []
         if windows:
-            self.decode(windows, pulled_at)
+            self._due.append((windows, pulled_at))
 
     def _stalled(self, now: float) -> None:
         """No samples for ``stale_s``: report it and keep the connection (liblsl recovers a
@@ -509,6 +533,34 @@ class LiveLoop:
         self._publish_status()
         self._stop_finder()  # one that looked for a replacement may exclude the wrong source
         self._follow()
+
+
+def _decoder_key(config: LiveConfig) -> tuple:
+    """What makes two loops' decoders interchangeable but for their running statistics."""
+    profile = Path(config.profile).resolve() if config.profile else None
+    return Path(config.bundle).resolve(), profile, config.threads
+
+
+def decode_due(loops: Sequence[LiveLoop]) -> None:
+    """Decode and publish the windows due in ``loops``: those of loops sharing an
+    onnxruntime session (forks of one decoder) in one run of the graph, each loop's
+    statistics updated in its own windows' order."""
+    groups: dict[int, list[tuple[LiveLoop, list[Window], float]]] = {}
+    for loop in loops:
+        if not loop._due:
+            continue
+        session = id(loop._require().decoder.session)
+        groups.setdefault(session, []).extend((loop, w, t) for w, t in loop._due)
+        loop._due = []
+    for group in groups.values():
+        decoders = [loop._require().decoder for loop, _, _ in group]
+        batches = [loop._batch(windows) for loop, windows, _ in group]
+        with warnings.catch_warnings():
+            # numpy warns about all-NaN channels, which is exactly what a gap window holds.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            predictions = decode_together(decoders, batches)
+        for (loop, windows, pulled_at), p in zip(group, predictions, strict=True):
+            loop._publish_predictions(windows, p, pulled_at)
 
 
 #: Polling: fast around the moment a window completes, slow in between.
@@ -563,7 +615,8 @@ def run_loops(
             if duration and time.monotonic() - start >= duration:
                 break
             for loop in loops:
-                loop.step()
+                loop._pass()
+            decode_due(loops)
             time.sleep(pause(loops, local_clock()))
         return [loop.summary for loop in loops]
     finally:
@@ -580,8 +633,9 @@ def _connect_all(loops: Sequence[LiveLoop], stop: threading.Event) -> None:
     inlets at once: opening one waits about a second on liblsl's time correction. The first
     failure (a stream not found, channels missing) is raised; a stop request ends the
     search for streams."""
+    decoders: dict[tuple, Decoder] = {}
     for loop in loops:
-        loop._open()
+        loop._open(decoders)
     with ThreadPoolExecutor(max_workers=min(len(loops), 16)) as pool:
         connecting = [pool.submit(loop._connect_inlet, stop) for loop in loops]
         found = [done.result() for done in connecting]
