@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pylsl
@@ -16,11 +17,13 @@ import zmq
 
 from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
+from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_CHANNELS
+from vaxis.decoder.pipeline import Decoder
 from vaxis.errors import StreamError
-from vaxis.stream.loop import LiveConfig, LiveLoop, run_live_many
+from vaxis.stream.loop import LiveConfig, LiveLoop, decode_due, run_live_many
 from vaxis.stream.messages import PREDICTION_SCHEMA, decode
-from vaxis.stream.windows import Windower
+from vaxis.stream.windows import Window, Windower
 
 FS = 250.0
 
@@ -373,3 +376,33 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
     assert [s.windows for s in result["summaries"]] == [5, 5, 5]
     # A silent source stays connected (stalled) and resumes without reconnecting.
     assert [s.reconnects for s in result["summaries"]] == [0, 0, 0]
+
+
+def test_streams_decoded_together_by_two_workers_match_each_stream_alone(bundle):
+    """Windows due in one pass across streams go through one graph run per part; each
+    stream's running statistics see only its own windows, in order."""
+    rng = np.random.default_rng(3)
+    n = load_bundle(bundle).window_samples
+    seen: dict[str, list] = {}
+    names = [f"eeg-{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    loops = [LiveLoop(LiveConfig(bundle=bundle, stream=name, zmq=None),
+                      on_prediction=lambda m: seen.setdefault(m["stream"], []).append(m))
+             for name in names]  # fmt: skip
+    decoders: dict = {}
+    for loop in loops:
+        loop._open(decoders)
+    assert len({id(loop._require().decoder.session) for loop in loops}) == 1
+    passes = [[rng.standard_normal((32, n)).astype(np.float32) * (5 + 10 * i) for i in range(5)]
+              for _ in range(3)]  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        for k, data in enumerate(passes):
+            for i, loop in enumerate(loops):
+                loop._due.append(([Window(data[i], k, k + 1, False)] * (1 + i % 2), 0.0))
+            decode_due(loops, pool, workers=2)
+    for i, (loop, name) in enumerate(zip(loops, names, strict=True)):
+        alone = Decoder(load_bundle(bundle))
+        want = np.concatenate([alone.decode(np.stack([p[i]] * (1 + i % 2))).probs for p in passes])
+        got = np.array([list(m["probs"].values()) for m in seen[name]])
+        assert [m["seq"] for m in seen[name]] == list(range(len(want)))
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        loop.close()

@@ -541,26 +541,62 @@ def _decoder_key(config: LiveConfig) -> tuple:
     return Path(config.bundle).resolve(), profile, config.threads
 
 
-def decode_due(loops: Sequence[LiveLoop]) -> None:
+#: Due entries: a loop, its windows and the LSL time they were pulled at.
+_Due = tuple["LiveLoop", list[Window], float]
+
+
+def decode_due(
+    loops: Sequence[LiveLoop], pool: ThreadPoolExecutor | None = None, workers: int = 1
+) -> None:
     """Decode and publish the windows due in ``loops``: those of loops sharing an
     onnxruntime session (forks of one decoder) in one run of the graph, each loop's
-    statistics updated in its own windows' order."""
-    groups: dict[int, list[tuple[LiveLoop, list[Window], float]]] = {}
+    statistics updated in its own windows' order.
+
+    With a ``pool`` of ``workers`` threads, each such group is cut into as many parts (a loop's
+    windows all in one part) decoded at once; onnxruntime and numpy's FFT and LAPACK
+    release the GIL. Messages are published here, in each loop's order.
+    """
+    groups: dict[int, list[_Due]] = {}
     for loop in loops:
-        if not loop._due:
-            continue
-        session = id(loop._require().decoder.session)
-        groups.setdefault(session, []).extend((loop, w, t) for w, t in loop._due)
-        loop._due = []
-    for group in groups.values():
-        decoders = [loop._require().decoder for loop, _, _ in group]
-        batches = [loop._batch(windows) for loop, windows, _ in group]
-        with warnings.catch_warnings():
-            # numpy warns about all-NaN channels, which is exactly what a gap window holds.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            predictions = decode_together(decoders, batches)
-        for (loop, windows, pulled_at), p in zip(group, predictions, strict=True):
+        if loop._due:
+            session = id(loop._require().decoder.session)
+            groups.setdefault(session, []).extend((loop, w, t) for w, t in loop._due)
+            loop._due = []
+    parts = [part for group in groups.values() for part in _cut(group, workers)]
+    if pool is None or len(parts) == 1:
+        results = [_decode_part(part) for part in parts]
+    else:
+        results = list(pool.map(_decode_part, parts))
+    for part, predictions in zip(parts, results, strict=True):
+        for (loop, windows, pulled_at), p in zip(part, predictions, strict=True):
             loop._publish_predictions(windows, p, pulled_at)
+
+
+def _cut(group: list[_Due], n: int) -> list[list[_Due]]:
+    """``group`` in up to ``n`` parts of about equal windows, a loop's entries together."""
+    by_loop: dict[int, list[_Due]] = {}
+    for entry in group:
+        by_loop.setdefault(id(entry[0]), []).append(entry)
+    if n <= 1 or len(by_loop) == 1:
+        return [group]
+    total = sum(len(windows) for _, windows, _ in group)
+    parts: list[list[_Due]] = [[]]
+    size = 0
+    for entries in by_loop.values():
+        if size >= total / n * len(parts) and len(parts) < n:
+            parts.append([])
+        parts[-1].extend(entries)
+        size += sum(len(windows) for _, windows, _ in entries)
+    return parts
+
+
+def _decode_part(part: list[_Due]) -> list[Predictions]:
+    decoders = [loop._require().decoder for loop, _, _ in part]
+    batches = [loop._batch(windows) for loop, windows, _ in part]
+    with warnings.catch_warnings():
+        # numpy warns about all-NaN channels, which is exactly what a gap window holds.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return decode_together(decoders, batches)
 
 
 #: Polling: fast around the moment a window completes, slow in between.
@@ -589,9 +625,13 @@ def run_loops(
     loops: Sequence[LiveLoop],
     stop: threading.Event | None = None,
     duration: float | None = None,
+    workers: int = 1,
 ) -> list[LiveSummary]:
     """Connect every loop (those not yet connected), then step them in turn in this thread
     until stopped; close them all at the end, whatever happened.
+
+    Each pass pulls every stream, then decodes the windows due across streams together
+    (:func:`decode_due`).
 
     Parameters
     ----------
@@ -600,6 +640,9 @@ def run_loops(
         Set it (from a signal handler or another thread) to stop within one poll.
     duration : float, optional
         Seconds to run after connecting.
+    workers : int
+        Threads that decode (1: this thread alone). More help only when many streams
+        share a bundle and one core cannot keep up.
     """
     from pylsl import local_clock
     from threadpoolctl import threadpool_limits
@@ -608,6 +651,7 @@ def run_loops(
     # Windows are small: BLAS threads would only spin-wait between them, costing most of a
     # core per process (measured: 45 % of one core at hop 0.25 s). One thread is faster.
     limits = threadpool_limits(limits=1, user_api="blas")
+    pool = ThreadPoolExecutor(workers, "vaxis-decode") if workers > 1 else None
     try:
         _connect_all(loops, stop)
         start = time.monotonic()
@@ -616,7 +660,7 @@ def run_loops(
                 break
             for loop in loops:
                 loop._pass()
-            decode_due(loops)
+            decode_due(loops, pool, workers)
             time.sleep(pause(loops, local_clock()))
         return [loop.summary for loop in loops]
     finally:
@@ -625,6 +669,8 @@ def run_loops(
         # request ends the run at once.
         for loop in loops:
             loop.close(wait=False)
+        if pool is not None:
+            pool.shutdown(wait=False)
         limits.restore_original_limits()
 
 
