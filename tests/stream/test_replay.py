@@ -98,3 +98,18 @@ def test_replay_of_a_test_subject_reproduces_the_causal_report(tiny_training):
         offline = metrics["residual_ensemble"]["per_subject"][subject]
         assert abs(replayed.metrics["balanced_accuracy"] - offline) <= 0.01, (subject, offline)
     assert "TRANSDUCTIVE" in metrics["transductive"]["note"]
+
+
+def test_replay_fast_on_several_threads_equals_one_thread(tiny_bundle):
+    raw = _raw(seconds=4)
+    one = replay_fast(raw, tiny_bundle, batch=37, workers=1)
+    three = replay_fast(raw, tiny_bundle, batch=37, workers=3)
+    assert len(one.rows) == len(three.rows) > 37
+    for a, b in zip(one.rows, three.rows, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], (str, type(None))):
+                assert a[key] == b[key], key
+            else:
+                np.testing.assert_allclose(np.asarray(a[key], float), np.asarray(b[key], float),
+                                           atol=1e-6, err_msg=key)  # fmt: skip
