@@ -8,15 +8,20 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import mne
 import numpy as np
 import pytest
+import typer
 
 from tests.bundles import write_linear_bundle
+from vaxis._cli.options import FLAGS, flag_hint
+from vaxis.cli import app
 from vaxis.decoder.bundle import sha256_file
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.onnx_graph import write_metadata
+from vaxis.offline import choices
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vaxis"
 #: The command run as the installed ``vaxis``, then a library record at INFO.
@@ -90,6 +95,76 @@ def test_a_usage_error_prints_usage_and_exits_2_without_a_traceback(args, error)
     assert done.returncode == 2
     assert error in done.stderr.strip().splitlines()[-1]
     assert "Traceback" not in done.stderr and "╭" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [(["live", "--bundle", "absent", "--stream", "eeg", "--no-dashboard", "--hop", "-1"],
+      "error: hop_s must be a positive number of seconds, got -1.0 (--hop)"),
+     (["data", "synth", "out", "--format", "csv"],
+      "error: unknown synthetic format 'csv'; expected one of processed, de, both (--format)")],
+)  # fmt: skip
+def test_a_config_error_names_the_option_that_sets_the_parameter(tmp_path, args, error):
+    done = subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [error]
+    assert "Traceback" not in done.stderr
+
+
+def test_the_hint_names_each_parameter_once_in_order_and_never_a_value():
+    assert flag_hint("pool and members must be >= 1, got 0, 5") == " (--pool, --members)"
+    assert flag_hint("seeds and caruana_rounds must be >= 1 and n_jobs non-zero") == (
+        " (--seeds, --n-jobs)"
+    )
+    assert flag_hint("layer=99 out of range: m has layers 0-6") == " (--layer)"
+    assert flag_hint("unknown split 'kfold'; expected one of ('faced', 'kfold')") == " (--split)"
+    assert flag_hint("rediscovery_archs: 'x' has no trainable layer before its read-out") == ""
+    assert flag_hint("unknown normalisation 'split'") == " (--normalisation)"
+
+
+def _is_option(param) -> bool:
+    # typer may build its commands with its own copy of click: compare by kind, not class.
+    return param.param_type_name == "option"
+
+
+def _options(command) -> dict:
+    """Every option of ``command`` and of its sub-commands, by each of its flags."""
+    found = {flag: p for p in command.params if _is_option(p) for flag in p.opts}
+    for sub in getattr(command, "commands", {}).values():
+        found.update(_options(sub))
+    return found
+
+
+def test_every_hinted_option_is_an_option_of_a_command():
+    options = _options(typer.main.get_command(app))
+    assert sorted(set(FLAGS.values()) - set(options)) == []
+
+
+def _option(path: list[str], flag: str):
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return next(p for p in command.params if _is_option(p) and flag in p.opts)
+
+
+@pytest.mark.parametrize(
+    ("path", "flag", "choice"),
+    [(["data", "synth"], "--format", choices.SynthFormat),
+     (["data", "synth"], "--structure", choices.Structure),
+     (["data", "info"], "--format", choices.CorpusFormat),
+     (["axis", "build"], "--pooling", choices.Pooling),
+     (["train"], "--format", choices.CorpusFormat),
+     (["train"], "--protocol", choices.ProtocolName),
+     (["train"], "--split", choices.SplitScheme),
+     (["train"], "--normalisation", choices.Normalisation),
+     (["train"], "--combine", choices.Combine),
+     (["study"], "--protocol", choices.ProtocolName),
+     (["study"], "--normalisation", choices.Normalisation)],
+)  # fmt: skip
+def test_an_option_with_named_choices_lists_the_library_s_choices(path, flag, choice):
+    help_text = _option(path, flag).help or ""
+    assert all(value in help_text for value in get_args(choice)), help_text
 
 
 def _function_lengths(path: Path) -> dict[str, int]:

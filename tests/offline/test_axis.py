@@ -106,10 +106,18 @@ def test_validate_and_compare_on_a_small_lexicon(axis, minilm, tmp_path):
     lexicon = tmp_path / "lexicon.tsv"
     lexicon.write_text("wonderful\t3.2\nlovely\t2.8\nhorrible\t-3.0\nmurder\t-3.5\ntable\t0.1\n")
     result = validate(axis, str(lexicon), minilm)
-    assert result["n_words"] == 5 and result["n_clear"] == 4
-    assert result["spearman"] > 0.5 and result["accuracy"] == 1.0 and result["roc_auc"] == 1.0
+    assert result.n_words == 5 and result.n_clear == 4
+    assert result.spearman > 0.5 and result.accuracy == 1.0 and result.roc_auc == 1.0
+    assert result.scores.shape == result.ratings.shape == (5,)
+    assert list(result.to_dict()) == ["lexicon", "n_words", "n_clear", "pearson", "spearman",
+                                      "accuracy", "roc_auc", "axis"]  # fmt: skip
+    assert result.to_dict()["axis"]["layer"] == axis.layer
     same = compare([axis, axis], ["a", "b"])
-    np.testing.assert_allclose(same["positions_r"], 1.0)
+    assert same.axes == ("a", "b") and same.lexicon_r is None
+    np.testing.assert_allclose(same.positions_r, 1.0)
+    assert list(same.to_dict()) == ["axes", "categories", "positions_r"]
+    with_words = compare([axis, axis], ["a", "b"], str(lexicon)).to_dict()
+    np.testing.assert_allclose(with_words["lexicon_r"], 1.0)
     with pytest.raises(DataError, match="expected word<TAB>rating"):
         bad = tmp_path / "bad.tsv"
         bad.write_text("only-a-word\n")

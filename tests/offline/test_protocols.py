@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 
 from vaxis.errors import ConfigError
+from vaxis.offline.choices import ProtocolName
 from vaxis.offline.corpus import open_corpus
 from vaxis.offline.corpus.synthetic import write_synthetic_faced
 from vaxis.offline.protocols import PROTOCOLS, get_protocol
@@ -58,7 +61,9 @@ def test_faced_cbramod_splits_sorted_subjects_80_20_23_and_uses_no_test_statisti
 
 
 def test_presets_are_documented_and_unknown_ones_refused():
-    assert set(PROTOCOLS) == {"vaxis", "faced-cbramod", "seedv-cbramod"}
+    assert set(PROTOCOLS) == set(get_args(ProtocolName)) == {"vaxis", "faced-cbramod",
+                                                             "seedv-cbramod"}  # fmt: skip
+    assert all(preset.name == name for name, preset in PROTOCOLS.items())
     seedv = get_protocol("seedv-cbramod")
     assert (seedv.window_s, seedv.split, seedv.sfreq) == (1.0, "session-trials", 200.0)
     assert "0.5509" in get_protocol("faced-cbramod").source

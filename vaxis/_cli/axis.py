@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
+from vaxis._cli.options import listed
 from vaxis._cli.render import console
+from vaxis.offline import choices
 
 axis_app = typer.Typer(no_args_is_help=True, help="The V-axis: build, project, validate, compare.")
 
@@ -28,7 +30,7 @@ def axis_build(
         str | None, typer.Option(help="Model directory or cached hub id (default: MiniLM).")
     ] = None,
     layer: Annotated[str, typer.Option(help="Layer index or 'auto'.")] = "auto",
-    pooling: Annotated[str, typer.Option(help="mean or last.")] = "mean",
+    pooling: Annotated[str, typer.Option(help=f"{listed(choices.Pooling)}.")] = "mean",
     sentences: Annotated[
         Path | None, typer.Option(help="JSON {category: sentence or {sentence, side}}.")
     ] = None,
@@ -48,7 +50,7 @@ def axis_build(
     chosen_sentences = load_sentences(sentences)
     if extra:
         chosen_sentences = chosen_sentences.with_placed(load_extra(extra))
-    axis = build_axis(model, chosen, pooling, chosen_sentences, template)
+    axis = build_axis(model, chosen, cast(choices.Pooling, pooling), chosen_sentences, template)
     save_axis(axis, out)
     print_axis(axis)
     if plot:
@@ -101,12 +103,11 @@ def axis_validate(
     from vaxis.offline.axis.validate import plot_lexicon, validate
 
     result = validate(load_axis(axis), lexicon)
-    figures = {k: v for k, v in result.items() if not k.startswith("_")}
-    print_validation(figures)
+    print_validation(result)
     if plot:
         plot_lexicon(result, plot)
     if json_out:
-        json_out.write_text(json.dumps(figures, indent=2) + "\n")
+        json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
 
 
 @axis_app.command("compare")
@@ -125,8 +126,8 @@ def axis_compare(
     if len(axes) < 2:
         raise DataError("compare needs at least two axis files")
     result = compare([load_axis(a) for a in axes], [a.stem for a in axes], lexicon)
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result.to_dict(), indent=2))
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+        (out / "compare.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
         plot_compare(result, out / "compare.png")

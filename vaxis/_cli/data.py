@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from vaxis._cli.options import CorpusFormat, Seed
+from vaxis._cli.options import CorpusFormat, Seed, listed
 from vaxis._cli.render import console
+from vaxis.offline import choices
 
 data_app = typer.Typer(no_args_is_help=True, help="Corpora: synthesise and inspect.")
 
+#: What each synthetic structure puts where, for the help of --structure.
+STRUCTURE_NOTES = {
+    "power": "all class information in band power: the null control",
+    "mixed": "spread over band power, coupling, slow dynamics and subject subgroups",
+}
+
 Structure = Annotated[
-    str,
-    typer.Option(
-        help="power: all class information in band power (the null control); mixed: "
-        "spread over band power, coupling, slow dynamics and subject subgroups."
-    ),
+    str, typer.Option(help=f"{listed(choices.Structure, notes=STRUCTURE_NOTES)}.")
 ]
+SynthFormat = Annotated[str, typer.Option(help=f"{listed(choices.SynthFormat)}.")]
 
 
 @data_app.command("synth")
@@ -27,7 +31,7 @@ def data_synth(
     subjects: Annotated[int, typer.Option(help="Number of subjects.")] = 12,
     seconds: Annotated[int, typer.Option(help="Seconds per clip (FACED: 30).")] = 30,
     seed: Seed = 0,
-    format: Annotated[str, typer.Option(help="processed, de or both.")] = "both",
+    format: SynthFormat = "both",
     layout: Annotated[str, typer.Option(help="faced, or seedv (SEED-V's, FIF sessions).")] = (
         "faced"
     ),
@@ -46,9 +50,9 @@ def data_synth(
         return
     if layout != "faced":
         raise typer.BadParameter(f"--layout must be faced or seedv, got {layout!r}")
-    write_synthetic_faced(
-        out, n_subjects=subjects, seconds=seconds, seed=seed, fmt=format, structure=structure
-    )
+    write_synthetic_faced(out, n_subjects=subjects, seconds=seconds, seed=seed,
+                          fmt=cast(choices.SynthFormat, format),
+                          structure=cast(choices.Structure, structure))  # fmt: skip
     console.print(
         f"wrote a SYNTHETIC FACED-format corpus ({structure} structure) of {subjects} subjects "
         f"to {out}"
@@ -73,7 +77,7 @@ def data_info(
     from vaxis.offline.corpus import open_corpus
     from vaxis.offline.corpus.check import check_corpus
 
-    corpus = open_corpus(path, format=format, channels=channel_order)
+    corpus = open_corpus(path, format=cast(choices.CorpusFormat, format), channels=channel_order)
     print_corpus(corpus)
     if not check:
         return

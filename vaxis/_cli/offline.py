@@ -1,17 +1,25 @@
 """``vaxis train`` and ``vaxis study``: the residual ensemble's bundle, the paper's analyses.
 
 Options are declared once here, as annotated types, so that each command's signature reads
-as a list of its settings.
+as a list of its settings. An option with named choices is a ``str`` handed to the library as
+its ``Literal`` type (:mod:`vaxis._cli.options`): the library refuses a value outside it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from vaxis._cli.options import AxisOption, CorpusFormat, Seed
+from vaxis._cli.options import AxisOption, CorpusFormat, Seed, listed
+from vaxis.offline import choices
+
+#: What the choices of --split, --normalisation and --combine mean, for their help.
+SPLIT_NOTES = {"faced": "CBraMod's split"}
+COMBINE_NOTES = {"auto": "the best on the validation subjects"}
+NORMALISATION_NOTES = {"causal": "as live decoding", "subject": "transductive",
+                       "population": "training prior only"}  # fmt: skip
 
 Data = Annotated[Path, typer.Option(help="Raw corpus directory (FACED, BIDS, SEED-V).")]
 StudyData = Annotated[Path, typer.Option(help="Corpus directory or file (raw or DE).")]
@@ -20,19 +28,19 @@ ReportOut = Annotated[Path, typer.Option("-o", "--out", help="Report directory."
 TrainProtocol = Annotated[
     str,
     typer.Option(
-        help="Named evaluation preset: vaxis, faced-cbramod, seedv-cbramod "
+        help=f"Named evaluation preset: {listed(choices.ProtocolName)} "
         "(rate, window, channels, scaling, split, seeds; options below override)."
     ),
 ]
 StudyProtocol = Annotated[
     str,
     typer.Option(
-        help="Named evaluation preset, as vaxis train's: vaxis, faced-cbramod, "
-        "seedv-cbramod (rate, windows, channels, scaling, split)."
+        help=f"Named evaluation preset, as vaxis train's: {listed(choices.ProtocolName)} "
+        "(rate, windows, channels, scaling, split)."
     ),
 ]
 Split = Annotated[
-    str | None, typer.Option(help="faced (CBraMod's split), kfold or session-trials.")
+    str | None, typer.Option(help=f"{listed(choices.SplitScheme, notes=SPLIT_NOTES)}.")
 ]
 Folds = Annotated[int, typer.Option(help="k of --split kfold.")]
 Members = Annotated[int, typer.Option(help="Most members of the residual ensemble.")]
@@ -56,23 +64,22 @@ Init = Annotated[
 TrainNormalisation = Annotated[
     str | None,
     typer.Option(
-        help="causal (as live decoding; reported figures), subject "
-        "(transductive), population (training prior only)."
-    ),  # fmt: skip
+        help=f"{listed(choices.Normalisation, notes=NORMALISATION_NOTES)}; reported figures "
+        "are causal."
+    ),
 ]
 StudyNormalisation = Annotated[
     str | None,
     typer.Option(
-        help="Every analysis's inputs: causal (as live decoding), subject "
-        "(transductive), population (training prior only); default: the protocol's."
+        help=f"Every analysis's inputs: {listed(choices.Normalisation, notes=NORMALISATION_NOTES)}"
+        "; default: the protocol's."
     ),
 ]
 Combine = Annotated[
     str,
     typer.Option(
-        help="Combination the bundle ships: auto (the best on the validation "
-        "subjects), stacking, caruana, greedy, mean."
-    ),  # fmt: skip
+        help=f"Combination the bundle ships: {listed(choices.Combine, notes=COMBINE_NOTES)}."
+    ),
 ]
 Archs = Annotated[
     str | None, typer.Option(help="Comma-separated architectures of the pool (default: all).")
@@ -86,9 +93,7 @@ TrainRay = Annotated[
 StudyRay = Annotated[
     str | None, typer.Option(help="Run sweeps on Ray: 'local' or a cluster address.")
 ]
-Analysis = Annotated[
-    str, typer.Argument(help="mapping, rediscovery, alignment, saturation or all.")
-]
+Analysis = Annotated[str, typer.Argument(help=f"{listed(choices.Analysis, 'all')}.")]
 
 
 def train(
@@ -135,7 +140,8 @@ def train(
         else TrainConfig(pool=pool, members=members, epochs=epochs, **settings)
     )
     with ProgressBars(console) as bars:
-        result = train_bundle(data, axis, out, config, format=format, progress=bars)
+        result = train_bundle(data, axis, out, config, progress=bars,
+                              format=cast(choices.CorpusFormat, format))  # fmt: skip
     print_training(result, out)
 
 
@@ -156,7 +162,8 @@ def study(
     from vaxis._cli.render import print_study
     from vaxis.offline.study import run_study
 
-    summary = run_study(analysis, data, axis, out, quick=quick, ray_address=ray, seed=seed,
-                        n_jobs=n_jobs, device=device, normalisation=normalisation,
-                        protocol=protocol)  # fmt: skip
+    summary = run_study(cast(choices.Analysis, analysis), data, axis, out, quick=quick,
+                        ray_address=ray, seed=seed, n_jobs=n_jobs, device=device,
+                        normalisation=cast(choices.Normalisation | None, normalisation),
+                        protocol=cast(choices.ProtocolName, protocol))  # fmt: skip
     print_study(summary, out)

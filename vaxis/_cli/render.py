@@ -17,10 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from vaxis._cli.options import flag_hint
+from vaxis.errors import ConfigError
+
 if TYPE_CHECKING:
     from vaxis.calibration.config import CalibrationConfig
     from vaxis.calibration.session import CalibrationResult
-    from vaxis.offline.axis import AxisFile
+    from vaxis.offline.axis import AxisFile, AxisValidation
     from vaxis.offline.corpus import Corpus
     from vaxis.offline.corpus.check import SubjectCheck
     from vaxis.offline.study import StudySummary
@@ -49,8 +52,12 @@ class LogLines(logging.Handler):
 
 
 def print_error(err: Exception) -> None:
-    """A user error as one ``error:`` line."""
-    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+    """A user error as one ``error:`` line; a :class:`ConfigError`'s names the option that
+    sets the parameter its message names (``hop_s ... (--hop)``)."""
+    message = str(err)
+    if isinstance(err, ConfigError):
+        message += flag_hint(message)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def print_corpus(corpus: Corpus, out: Console | None = None) -> dict:
@@ -102,11 +109,12 @@ def print_axis(axis: AxisFile, out: Console | None = None) -> None:
     (out or Console()).print(table)
 
 
-def print_validation(figures: dict) -> None:
+def print_validation(result: AxisValidation) -> None:
     """The lexicon figures of ``vaxis axis validate`` on one line of stdout."""
-    print(f"{figures['lexicon']}: {figures['n_words']} words ({figures['n_clear']} with "
-          f"|rating| >= 1): Pearson {figures['pearson']:.3f}  Spearman {figures['spearman']:.3f}"
-          f"  accuracy {figures['accuracy']:.3f}  ROC AUC {figures['roc_auc']:.3f}")  # fmt: skip
+    auc = "n/a" if result.roc_auc is None else f"{result.roc_auc:.3f}"
+    print(f"{result.lexicon}: {result.n_words} words ({result.n_clear} with |rating| >= 1): "
+          f"Pearson {result.pearson:.3f}  Spearman {result.spearman:.3f}  "
+          f"accuracy {result.accuracy:.3f}  ROC AUC {auc}")  # fmt: skip
 
 
 def print_training(result: TrainResult, out: Path) -> None:

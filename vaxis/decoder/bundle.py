@@ -11,21 +11,21 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from vaxis.decoder.covariance import TangentSpaceMap, n_pairs
-from vaxis.decoder.features import band_matrix
+from vaxis.decoder.features import FeatureKind, band_matrix
 from vaxis.decoder.inputs import INPUT_KINDS, InputStats
 from vaxis.decoder.integrity import check_fields, check_graph, stamp_graph_metadata
+from vaxis.decoder.preprocessing import DETRENDS, REFERENCES, Detrend, Reference
 from vaxis.decoder.windows import seconds_to_samples
 from vaxis.errors import BundleError
 
 SCHEMA = "vaxis.bundle/1"
 MODEL_FILE = "model.onnx"
 META_FILE = "bundle.json"
-REFERENCES = ("average", "none")
-DETRENDS = ("linear", "constant", "none")
 
 #: Top-level keys bundle.json must hold.
 REQUIRED_KEYS = (
@@ -107,16 +107,16 @@ class Bundle:
         return [InputSpec(i["name"], i["kind"], tuple(i["shape"])) for i in self.meta["inputs"]]
 
     @property
-    def reference(self) -> str:
-        return self.meta["preprocessing"]["reference"]
+    def reference(self) -> Reference:
+        return cast(Reference, self.meta["preprocessing"]["reference"])  # checked on load
 
     @property
-    def detrend(self) -> str:
-        return self.meta["preprocessing"]["detrend"]
+    def detrend(self) -> Detrend:
+        return cast(Detrend, self.meta["preprocessing"]["detrend"])  # checked on load
 
     @property
-    def feature_kind(self) -> str:
-        return self.meta["features"]["kind"]
+    def feature_kind(self) -> FeatureKind:
+        return cast(FeatureKind, self.meta["features"]["kind"])  # checked on load
 
     @property
     def bands(self) -> dict[str, tuple[float, float]]:

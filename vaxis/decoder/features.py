@@ -14,6 +14,7 @@ product over bins, which is what makes a FACED-size corpus take seconds, not min
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal, get_args
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -27,7 +28,9 @@ BANDS: dict[str, tuple[float, float]] = {
     "gamma": (30.0, 47.0),
 }
 
-FEATURE_KINDS = ("de", "psd")
+#: Band features: differential entropy, or the log of the band power.
+FeatureKind = Literal["de", "psd"]
+FEATURE_KINDS: tuple[FeatureKind, ...] = get_args(FeatureKind)
 
 
 def band_matrix(
@@ -170,7 +173,7 @@ _KIND_FUNCS = {"de": differential_entropy, "psd": log_psd}
 def extract(
     x: np.ndarray,
     sfreq: float,
-    kind: str = "de",
+    kind: FeatureKind = "de",
     bands: Mapping[str, tuple[float, float]] = BANDS,
 ) -> np.ndarray:
     """Features of ``kind`` (``"de"`` or ``"psd"``) for windows ``x`` (..., n_times)."""

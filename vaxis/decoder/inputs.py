@@ -26,8 +26,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from vaxis.decoder.covariance import TangentSpaceMap
-from vaxis.decoder.features import BANDS, envelope_variability, extract
-from vaxis.decoder.preprocessing import preprocess
+from vaxis.decoder.features import BANDS, FeatureKind, envelope_variability, extract
+from vaxis.decoder.preprocessing import Detrend, Reference, preprocess
 
 EPS = 1e-6
 
@@ -47,9 +47,9 @@ def window_inputs(
     sfreq: float,
     kinds: Collection[str] = ("features", "raw"),
     *,
-    reference: str = "average",
-    detrend: str = "linear",
-    feature_kind: str = "de",
+    reference: Reference = "average",
+    detrend: Detrend = "linear",
+    feature_kind: FeatureKind = "de",
     bands: Mapping[str, tuple[float, float]] = BANDS,
     tangent: TangentSpaceMap | None = None,
 ) -> dict[str, np.ndarray]:
@@ -62,10 +62,11 @@ def window_inputs(
         Sampling rate in Hz.
     kinds : collection of str
         Which of :data:`INPUT_KINDS` to compute; the others are not.
-    reference, detrend : str
+    reference : {"average", "none"}
+    detrend : {"linear", "constant", "none"}
         Preprocessing (:func:`~vaxis.decoder.preprocessing.preprocess`).
-    feature_kind : str
-        ``"de"`` or ``"psd"`` for the ``"features"`` kind.
+    feature_kind : {"de", "psd"}
+        Band features of the ``"features"`` kind (:func:`~vaxis.decoder.features.extract`).
     bands : mapping
         Bands of the ``"features"`` and ``"envelope"`` kinds.
     tangent : TangentSpaceMap, optional

@@ -8,10 +8,20 @@ feature step; the raw-window members learn their own filters.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
+#: Re-referencing: the common average over the window's channels, or none.
+Reference = Literal["average", "none"]
+#: Detrending of each channel: remove a straight line, the mean, or nothing.
+Detrend = Literal["linear", "constant", "none"]
 
-def preprocess(windows: np.ndarray, reference: str = "average", detrend: str = "linear"):
+REFERENCES: tuple[Reference, ...] = get_args(Reference)
+DETRENDS: tuple[Detrend, ...] = get_args(Detrend)
+
+
+def preprocess(windows: np.ndarray, reference: Reference = "average", detrend: Detrend = "linear"):
     """Re-reference and detrend windows.
 
     Parameters

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vaxis.errors import ConfigError
+from vaxis.offline.choices import Channels, Normalisation, ProtocolName, SplitScheme
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Protocol:
 
     Attributes
     ----------
-    name : str
+    name : {"vaxis", "faced-cbramod", "seedv-cbramod"}
     sfreq : float or None
         Rate the corpus is resampled to (None: kept).
     window_s, hop_s : float
@@ -50,13 +51,13 @@ class Protocol:
         Where the published figure it mirrors comes from.
     """
 
-    name: str
+    name: ProtocolName
     sfreq: float | None
     window_s: float
     hop_s: float
-    channels: str
-    normalisation: str
-    split: str
+    channels: Channels
+    normalisation: Normalisation
+    split: SplitScheme
     seeds: int
     source: str = ""
 

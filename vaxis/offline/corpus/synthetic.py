@@ -74,7 +74,7 @@ import json
 import pickle
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -86,6 +86,7 @@ from vaxis.decoder.faced import FACED_CLASSES, FACED_CLIP_LABELS
 from vaxis.decoder.features import BANDS, differential_entropy
 from vaxis.decoder.windows import cut
 from vaxis.errors import ConfigError
+from vaxis.offline.choices import Structure, SynthFormat
 from vaxis.offline.corpus.synthetic_mixed import (
     MIXED_DEFAULTS,
     STRUCTURES,
@@ -101,7 +102,7 @@ from vaxis.offline.corpus.synthetic_mixed import ground_truth as mixed_ground_tr
 
 GENERATOR = "vaxis.offline.corpus.synthetic"
 PROVENANCE_FILE = "vaxis_provenance.json"
-FORMATS = ("processed", "de", "both")
+FORMATS: tuple[SynthFormat, ...] = get_args(SynthFormat)
 
 #: Ground-truth valence of each FACED category, in [-1, 1]: negative classes below zero,
 #: neutral at zero, positive classes above.
@@ -220,7 +221,7 @@ def _check_structure(structure: str) -> None:
         )
 
 
-def default_params(structure: str = "power") -> SynthParams:
+def default_params(structure: Structure = "power") -> SynthParams:
     """The default :class:`SynthParams` of ``structure`` (``"power"`` or ``"mixed"``).
 
     Raises
@@ -393,7 +394,7 @@ def synthesize_subject(
     params: SynthParams | None = None,
     patterns: CorpusPatterns | None = None,
     shift: float | np.ndarray = 0.0,
-    structure: str = "power",
+    structure: Structure = "power",
     mixed: MixedParams | None = None,
 ) -> np.ndarray:
     """One SYNTHETIC subject's 28 clips, as written to ``Processed_data/subNNN.pkl``.
@@ -544,7 +545,7 @@ def synthesize_recording(
     *,
     seed: int = 0,
     seconds: float = 30.0,
-    structure: str = "power",
+    structure: Structure = "power",
     **kwargs,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One SYNTHETIC subject's clips concatenated into a continuous recording.
@@ -631,11 +632,11 @@ def write_synthetic_faced(
     n_subjects: int = 12,
     seconds: int = 30,
     seed: int = 0,
-    fmt: str = "both",
+    fmt: SynthFormat = "both",
     *,
     effect: float | None = None,
     params: SynthParams | None = None,
-    structure: str = "power",
+    structure: Structure = "power",
     mixed: MixedParams | None = None,
 ) -> Path:
     """Write a SYNTHETIC corpus in FACED's layouts under ``out``.
@@ -698,12 +699,12 @@ def _check_corpus_arguments(fmt: str, n_subjects: int, seconds: int, structure: 
 
 def _write_subjects(
     out: Path,
-    fmt: str,
+    fmt: SynthFormat,
     n_subjects: int,
     seconds: int,
     seed: int,
     params: SynthParams,
-    structure: str,
+    structure: Structure,
     mixed: MixedParams | None,
 ) -> CorpusPatterns:
     """Write each subject's files in the layouts ``fmt`` asks for; return the corpus
@@ -732,13 +733,13 @@ def _write_subjects(
 
 
 def _provenance(
-    fmt: str,
+    fmt: SynthFormat,
     n_subjects: int,
     seconds: int,
     seed: int,
     params: SynthParams,
     patterns: CorpusPatterns,
-    structure: str,
+    structure: Structure,
     mixed: MixedParams | None,
 ) -> dict:
     """What ``vaxis_provenance.json`` holds: the corpus is SYNTHETIC, how it was generated

@@ -57,7 +57,7 @@ the two structures give identical data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -66,8 +66,9 @@ from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.faced import FACED_CLASSES
 from vaxis.decoder.features import BANDS
 from vaxis.errors import ConfigError
+from vaxis.offline.choices import Structure
 
-STRUCTURES = ("power", "mixed")
+STRUCTURES: tuple[Structure, ...] = get_args(Structure)
 
 #: Valence pattern of each subgroup (``V_g``): band -> {channel: weight}, as the power
 #: structure's ``VALENCE_PATTERN``. Subgroup 0 is that pattern; subgroup 1 reverses it;

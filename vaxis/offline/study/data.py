@@ -26,6 +26,7 @@ from vaxis.decoder.channels import match_channels
 from vaxis.decoder.features import BANDS
 from vaxis.decoder.inputs import InputStats
 from vaxis.errors import ConfigError, DataError
+from vaxis.offline.choices import Normalisation, ProtocolName
 from vaxis.offline.corpus.base import Corpus, Subject
 from vaxis.offline.protocols import Protocol, get_protocol
 from vaxis.offline.splits import Split
@@ -138,8 +139,8 @@ class StudyData:
 
 def load_study_data(
     corpus: Corpus,
-    protocol: str = "vaxis",
-    normalisation: str | None = None,
+    protocol: ProtocolName = "vaxis",
+    normalisation: Normalisation | None = None,
     kinds: set[str] | frozenset[str] = frozenset({"features"}),
     decimate: int = 2,
 ) -> StudyData:

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
 from vaxis.errors import ConfigError, DataError
 from vaxis.offline.axis import AxisFile, load_axis
+from vaxis.offline.choices import Analysis, Normalisation, ProtocolName
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.study.alignment import STRATEGIES
 from vaxis.offline.study.compare import alignment_tasks, summarise_alignment
@@ -32,7 +34,7 @@ from vaxis.offline.study.training import FitConfig
 
 logger = logging.getLogger(__name__)
 
-ANALYSES = ("mapping", "rediscovery", "alignment", "saturation")
+ANALYSES: tuple[Analysis, ...] = get_args(Analysis)
 #: The rediscovery grid's architectures: each learns a representation, and together they
 #: read band features, covariance tangent vectors and raw windows.
 REDISCOVERY_ARCHS = ["mlp", "graph", "tangent", "shallow"]
@@ -60,7 +62,7 @@ class StudyConfig:
     strategies : list of str
     saturation_strategy : str
     saturation_weight : float
-    protocol : str
+    protocol : {"vaxis", "faced-cbramod", "seedv-cbramod"}
         The named preset (:mod:`vaxis.offline.protocols`) whose rate, windows, channels,
         scaling and split every analysis uses, as ``vaxis train --protocol`` does.
     normalisation : {"causal", "subject", "population"} or None
@@ -81,8 +83,8 @@ class StudyConfig:
     strategies: list[str]
     saturation_strategy: str
     saturation_weight: float
-    protocol: str = "vaxis"
-    normalisation: str | None = None
+    protocol: ProtocolName = "vaxis"
+    normalisation: Normalisation | None = None
     decimate: int = 2
     fit: FitConfig = field(default_factory=FitConfig)
 
@@ -369,7 +371,8 @@ def _run_trained(plan: _Plan, study_data: StudyData, targets, config: StudyConfi
 
 
 def _configure(config: StudyConfig | None, quick: bool, device: str,
-               normalisation: str | None, protocol: str | None) -> StudyConfig:  # fmt: skip
+               normalisation: Normalisation | None,
+               protocol: ProtocolName | None) -> StudyConfig:  # fmt: skip
     config = config or (StudyConfig.quick(device) if quick else StudyConfig.full(device))
     if normalisation is not None:
         config.normalisation = normalisation
@@ -403,18 +406,19 @@ def _write(summary: dict, out: Path) -> StudySummary:
     return StudySummary(**summary)
 
 
-def run_study(analyses: str | list[str], data: str | Path | Corpus, axis: str | Path | AxisFile,
-              out: str | Path, *, quick: bool = False, ray_address: str | None = None,
-              seed: int = 0, n_jobs: int = 1, device: str = "cpu",
-              architectures: dict[str, Callable] | None = None,
-              config: StudyConfig | None = None, normalisation: str | None = None,
-              protocol: str | None = None) -> StudySummary:  # fmt: skip
+def run_study(analyses: Analysis | Literal["all"] | list[Analysis],
+              data: str | Path | Corpus, axis: str | Path | AxisFile, out: str | Path, *,
+              quick: bool = False, ray_address: str | None = None, seed: int = 0,
+              n_jobs: int = 1, device: str = "cpu",
+              architectures: dict[str, Callable] | None = None, config: StudyConfig | None = None,
+              normalisation: Normalisation | None = None,
+              protocol: ProtocolName | None = None) -> StudySummary:  # fmt: skip
     """Run ``analyses`` and write ``out/summary.json`` and ``out/report.md`` with plots.
 
     Parameters
     ----------
     analyses : str or list of str
-        Any of :data:`ANALYSES`, or ``"all"``.
+        Any of :data:`ANALYSES` (one, or a list), or ``"all"``.
     data : path or Corpus
         A corpus (raw or DE) or its path (:func:`~vaxis.offline.corpus.open_corpus`).
     axis : path or AxisFile

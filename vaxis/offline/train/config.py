@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import get_args
 
 from vaxis.errors import ConfigError, ModelError
-from vaxis.offline.train.ensemble import AUTO, METHODS
+from vaxis.offline.choices import (
+    Channels,
+    Combine,
+    Normalisation,
+    ProtocolName,
+    SplitScheme,
+)
 from vaxis.offline.train.models import ZOO
 from vaxis.offline.train.normalise import NORMALISATIONS
 
-SPLITS = ("faced", "kfold", "session-trials")
-COMBINE = (AUTO, *METHODS)
+SPLITS: tuple[SplitScheme, ...] = get_args(SplitScheme)
+COMBINE: tuple[Combine, ...] = get_args(Combine)
 #: The default pool: every input kind, and the raw member that trains in minutes on a CPU
 #: (EEGNet, Deep4Net and CBraMod are in the zoo, for --archs or a GPU).
 DEFAULT_ARCHS = ("logistic", "mlp", "graph", "tangent", "envelope", "shallow")
@@ -22,7 +29,7 @@ class TrainConfig:
 
     Attributes
     ----------
-    protocol : str
+    protocol : {"vaxis", "faced-cbramod", "seedv-cbramod"}
         The named preset these settings came from (:mod:`vaxis.offline.protocols`).
     resample : float or None
         Rate the corpus is resampled to before cutting (None: the corpus's).
@@ -83,23 +90,23 @@ class TrainConfig:
         A local checkpoint that raw members able to start from one (CBraMod) fine-tune from.
     seed : int
     device : str
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        ``"auto"``, ``"cpu"`` or ``"cuda"`` (``"cuda:N"`` for one of several GPUs).
     """
 
-    protocol: str = "vaxis"
+    protocol: ProtocolName = "vaxis"
     resample: float | None = None
-    channels: str = "eeg"
+    channels: Channels = "eeg"
     window_s: float = 4.0
     hop_s: float = 2.0
     decimate: int = 2
-    normalisation: str = "causal"
-    split: str = "faced"
+    normalisation: Normalisation = "causal"
+    split: SplitScheme = "faced"
     folds: int = 5
     archs: tuple[str, ...] = DEFAULT_ARCHS
     pool: int = 12
     members: int = 5
     min_members: int = 1
-    combine: str = AUTO
+    combine: Combine = "auto"
     selection_fraction: float = 0.25
     accuracy_floor: float = 0.25
     caruana_rounds: int = 25
@@ -134,7 +141,7 @@ class TrainConfig:
         """Raise :class:`ModelError` on settings that cannot train; return self."""
         unknown = [a for a in self.archs if a not in ZOO]
         if unknown:
-            raise ConfigError(f"unknown architectures {unknown}; the zoo holds {list(ZOO)}")
+            raise ConfigError(f"archs: unknown architectures {unknown}; the zoo holds {list(ZOO)}")
         if self.split not in SPLITS:
             raise ConfigError(f"unknown split {self.split!r}; expected one of {SPLITS}")
         if not 1 <= self.min_members <= self.members:
@@ -145,7 +152,9 @@ class TrainConfig:
             raise ConfigError(f"unknown normalisation {self.normalisation!r}; expected one of "
                              f"{NORMALISATIONS}")  # fmt: skip
         if self.combine not in COMBINE:
-            raise ConfigError(f"unknown combination {self.combine!r}; expected one of {COMBINE}")
+            raise ConfigError(
+                f"combine: unknown combination {self.combine!r}; expected one of {COMBINE}"
+            )
         if not 0 < self.selection_fraction < 1:
             raise ConfigError(
                 f"selection_fraction must be in (0, 1), got {self.selection_fraction}"

@@ -28,12 +28,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import get_args
 
 import numpy as np
 from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
-METHODS = ("stacking", "caruana", "greedy", "mean")
+from vaxis.offline.choices import Method
+
+METHODS: tuple[Method, ...] = get_args(Method)
 #: Ship whichever of :data:`METHODS` does best on the validation subjects.
 AUTO = "auto"
 

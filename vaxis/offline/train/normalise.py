@@ -19,19 +19,20 @@ Three normalisations, for every subject of the split (train, selection, validati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
 from vaxis.decoder.inputs import EPS, ZSCORED, InputStats, RunningStats, window_inputs
 from vaxis.errors import ConfigError
+from vaxis.offline.choices import Normalisation
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.train.data import WINDOW_KINDS, WindowSet, subject_windows
 
 if TYPE_CHECKING:
     from vaxis.offline.train.covariance import TangentInputs
 
-NORMALISATIONS = ("causal", "subject", "population")
+NORMALISATIONS: tuple[Normalisation, ...] = get_args(Normalisation)
 #: Valid windows of running statistics before they replace the population prior, live.
 WARMUP = 20
 

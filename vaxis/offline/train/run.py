@@ -13,6 +13,7 @@ import numpy as np
 
 from vaxis.errors import ConfigError, DataError
 from vaxis.offline.axis import AxisFile, load_axis
+from vaxis.offline.choices import CorpusFormat
 from vaxis.offline.corpus.base import Corpus
 from vaxis.offline.splits import Split, faced_split, kfold_splits
 from vaxis.offline.train.bundle import ensemble_graph, write_bundle
@@ -160,7 +161,7 @@ def train_bundle(
     out: str | Path,
     config: TrainConfig | None = None,
     *,
-    format: str = "auto",
+    format: CorpusFormat = "auto",
     progress: Progress | None = None,
 ) -> TrainResult:
     """Train the residual ensemble on a corpus and write a bundle with its report.
@@ -174,7 +175,7 @@ def train_bundle(
     out : path
         The bundle directory; ``out/report/`` holds the report.
     config : TrainConfig, optional
-    format : str
+    format : {"auto", "faced-processed", "faced-de", "bids", "seed-v"}
         Corpus format for :func:`~vaxis.offline.corpus.open_corpus`.
     progress : callable, optional
         Told the progress of each stage (:data:`Progress`), e.g. to draw progress bars;
