@@ -27,7 +27,7 @@ def main() -> None:
     axis = build_axis(lm=lm)
     words, _ = load_lexicon("vader")
     project_s, project_runs = median_time(lambda: project(axis, words, lm), repeat=args.repeat)
-    figures = {k: v for k, v in validate(axis, "vader", lm).items() if not k.startswith("_")}
+    figures = validate(axis, "vader", lm).to_dict()
     result = {
         "description": "V-axis build (nine sentences, layer auto) and VADER projection on CPU",
         "model": axis.model,

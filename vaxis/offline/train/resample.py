@@ -131,9 +131,10 @@ class FIRDecimate(nn.Module):
         n_chans, n_times = x.shape[1], x.shape[2]
         n_out, half, f = n_times // self.factor, self.n_taps // 2, self.factor
         flat = F.pad(x.reshape(-1, 1, n_times), (half, half), mode="reflect")
-        out = F.conv1d(flat[..., 0::f], self.phase0)[..., :n_out]
+        phases = [self.get_buffer(f"phase{p}") for p in range(f)]
+        out = F.conv1d(flat[..., 0::f], phases[0])[..., :n_out]
         for p in range(1, f):
-            out = out + F.conv1d(flat[..., p::f], getattr(self, f"phase{p}"))[..., :n_out]
+            out = out + F.conv1d(flat[..., p::f], phases[p])[..., :n_out]
         return out.reshape(-1, n_chans, n_out)
 
     def extra_repr(self) -> str:
