@@ -16,7 +16,8 @@ import pyxdf
 from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
 from vaxis.calibration.markers import MarkerOutlet
-from vaxis.stream.loop import LiveConfig, LiveLoop
+from vaxis.stream.config import LiveConfig
+from vaxis.stream.loop import LiveLoop
 from vaxis.stream.recordings import read_recording
 from vaxis.stream.replay import attach_labels, replay_fast
 

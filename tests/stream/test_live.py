@@ -21,8 +21,10 @@ from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.pipeline import Decoder
 from vaxis.errors import StreamError
-from vaxis.stream.loop import LiveConfig, LiveLoop, decode_due, run_live_many
+from vaxis.stream.config import LiveConfig
+from vaxis.stream.loop import LiveLoop, decode_due
 from vaxis.stream.messages import PREDICTION_SCHEMA, decode
+from vaxis.stream.runner import run_live_many
 from vaxis.stream.windows import Window, Windower
 
 FS = 250.0

@@ -8,7 +8,9 @@ import numpy as np
 from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
 from vaxis.decoder.channels import FACED_CHANNELS
-from vaxis.stream.loop import LatencyRing, LiveConfig, LiveLoop
+from vaxis.stream.config import LiveConfig
+from vaxis.stream.loop import LiveLoop
+from vaxis.stream.summary import LatencyRing
 from vaxis.stream.windows import Window
 
 

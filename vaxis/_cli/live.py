@@ -58,6 +58,9 @@ def live(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     connect_timeout: ConnectTimeout = LIVE["connect_timeout"],
     allow_remote: AllowRemote = LIVE["allow_remote"],
+    workers: Annotated[
+        int, typer.Option(help="Decode threads for several streams (1: the loop's own).")
+    ] = LIVE["workers"],
 ) -> None:
     """Decode EEG streams live: LSL in, predictions out over ZeroMQ (and LSL)."""
     exit_on_stop()
@@ -68,7 +71,7 @@ def live(
 
     from vaxis._cli.render import live_view, print_live_summaries
     from vaxis.decoder.bundle import load_bundle
-    from vaxis.stream.loop import run_live_many
+    from vaxis.stream.runner import run_live_many
 
     if not (stream or type or source_id):
         raise StreamError("say which stream to read: --stream NAME, --type or --source-id")
@@ -78,7 +81,8 @@ def live(
         LiveConfig(bundle=bundle, stream=name, stype=type, source_id=source_id, profile=profile,
                    zmq=zmq or None, lsl_out=f"{lsl_out}-{name}" if lsl_out and several
                    else lsl_out or None, window_s=window, hop_s=hop, duration=duration,
-                   connect_timeout=connect_timeout, allow_remote=allow_remote)
+                   connect_timeout=connect_timeout, allow_remote=allow_remote,
+                   workers=workers)
         for name in names
     ]  # fmt: skip
     stop = stop_on_signal()

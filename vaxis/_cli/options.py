@@ -46,6 +46,7 @@ FLAGS: dict[str, str] = {
     "duration": "--duration",
     "connect_timeout": "--connect-timeout",
     "zmq": "--zmq",
+    "workers": "--workers",
     "participant": "--participant",
     "format": "--format",
     "fmt": "--format",

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from vaxis.offline.study import StudySummary
     from vaxis.offline.train import TrainResult
     from vaxis.stream.config import LiveConfig
-    from vaxis.stream.loop import LiveSummary
     from vaxis.stream.replay import ReplayResult
+    from vaxis.stream.summary import LiveSummary
 
 #: Messages, warnings and errors.
 console = Console(stderr=True)

@@ -12,9 +12,9 @@ from vaxis._lazy import lazy_exports
 _EXPORTS = {
     "LiveConfig": "vaxis.stream.config",
     "LiveLoop": "vaxis.stream.loop",
-    "LiveSummary": "vaxis.stream.loop",
-    "run_live": "vaxis.stream.loop",
-    "run_live_many": "vaxis.stream.loop",
+    "LiveSummary": "vaxis.stream.summary",
+    "run_live": "vaxis.stream.runner",
+    "run_live_many": "vaxis.stream.runner",
     "ReplayResult": "vaxis.stream.replay",
     "replay_fast": "vaxis.stream.replay",
     "replay_realtime": "vaxis.stream.replay",
@@ -28,11 +28,11 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:  # what type checkers and editors see; kept equal to _EXPORTS by a test
     from vaxis.stream.config import LiveConfig as LiveConfig
     from vaxis.stream.loop import LiveLoop as LiveLoop
-    from vaxis.stream.loop import LiveSummary as LiveSummary
-    from vaxis.stream.loop import run_live as run_live
-    from vaxis.stream.loop import run_live_many as run_live_many
     from vaxis.stream.recordings import read_recording as read_recording
     from vaxis.stream.replay import ReplayResult as ReplayResult
     from vaxis.stream.replay import attach_labels as attach_labels
     from vaxis.stream.replay import replay_fast as replay_fast
     from vaxis.stream.replay import replay_realtime as replay_realtime
+    from vaxis.stream.runner import run_live as run_live
+    from vaxis.stream.runner import run_live_many as run_live_many
+    from vaxis.stream.summary import LiveSummary as LiveSummary

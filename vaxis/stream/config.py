@@ -48,6 +48,11 @@ class LiveConfig:
         Seconds between two ``vaxis.status`` messages.
     threads : int
         onnxruntime intra-op threads.
+    workers : int
+        Threads that decode, when several streams are decoded in one process: windows due
+        together, across streams sharing a bundle, are cut into this many parts decoded at
+        once. 1 decodes in the loop's thread. Of several configs decoded together, the
+        first one's applies.
     hwm : int
         ZeroMQ messages queued per subscriber before sends are dropped (0: no limit).
     allow_remote : bool
@@ -68,6 +73,7 @@ class LiveConfig:
     stale_s: float = 1.0
     status_every: float = 1.0
     threads: int = 1
+    workers: int = 1
     hwm: int = 1000
     allow_remote: bool = False
 
@@ -101,6 +107,7 @@ class LiveConfig:
                 f"zmq must be a ZeroMQ endpoint such as {ZMQ_ENDPOINT!r}, or None; got {self.zmq!r}"
             )
         _count(self, "threads", minimum=1)
+        _count(self, "workers", minimum=1)
         _count(self, "hwm", minimum=0)
         return self
 

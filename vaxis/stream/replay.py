@@ -31,9 +31,11 @@ from vaxis.decoder.pipeline import decode_together
 from vaxis.decoder.profile import profiled_decoder
 from vaxis.decoder.windows import resampler, window_starts
 from vaxis.errors import DataError
-from vaxis.stream.loop import Callback, LiveConfig, LiveLoop, LiveSummary
+from vaxis.stream.config import LiveConfig
+from vaxis.stream.loop import Callback, LiveLoop
 from vaxis.stream.messages import Message
 from vaxis.stream.recordings import label_track
+from vaxis.stream.summary import LiveSummary
 
 
 @dataclass
