@@ -24,7 +24,8 @@ of one core, RSS <= 250 MB, no torch; 64 streams p99 <= 25 ms; 128 streams every
 prediction, p99 below one hop.
 
 Usage: ``python bench/live_latency.py [--seconds 60] [--multi-seconds 20]
-[--streams 8,32,64,128] [--bundle DIR]``.
+[--streams 8,32,64,128] [--bundle DIR] [--workers 2]``. The sweep runs ``vaxis live
+--workers 2`` (decode threads; one stream is decoded in the loop's thread).
 """
 
 from __future__ import annotations
@@ -137,12 +138,12 @@ def _floor(name: str, address: str, window: int, hop: int, stop_at: float) -> No
             seq, due = seq + 1, due + hop
 
 
-def _start_live(bundle: Path, names: list[str], address: str) -> subprocess.Popen:
+def _start_live(bundle: Path, names: list[str], address: str, workers: int) -> subprocess.Popen:
     code = "import sys; from vaxis.cli import main; sys.argv[0] = 'vaxis'; main()"
     streams = [arg for n in names for arg in ("--stream", n)]
     return subprocess.Popen(
         [sys.executable, "-c", code, "live", "--bundle", str(bundle), *streams,
-         "--zmq", address, "--hop", "0.25", "--no-dashboard"],
+         "--zmq", address, "--hop", "0.25", "--no-dashboard", "--workers", str(workers)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -193,9 +194,12 @@ def _receive(sub, names, t0, measure_from, end, proc) -> tuple[dict, dict, dict]
     return received, counts, start
 
 
-def measure(bundle: Path, n_streams: int, seconds: float, floor: bool = False) -> dict:
-    """Run one ``vaxis live`` process on ``n_streams`` real-time outlets for ``seconds``;
-    with ``floor``, the do-nothing decoder reads the first outlet at the same time."""
+def measure(
+    bundle: Path, n_streams: int, seconds: float, floor: bool = False, workers: int = 1
+) -> dict:
+    """Run one ``vaxis live`` process (``--workers``) on ``n_streams`` real-time outlets for
+    ``seconds``; with ``floor``, the do-nothing decoder reads the first outlet at the same
+    time."""
     names = [f"bench-{uuid.uuid4().hex[:6]}" for _ in range(n_streams)]
     ports = 20000 + uuid.uuid4().int % 20000
     address, floor_address = f"tcp://127.0.0.1:{ports}", f"tcp://127.0.0.1:{ports + 1}"
@@ -207,7 +211,7 @@ def measure(bundle: Path, n_streams: int, seconds: float, floor: bool = False) -
     pusher = spawn.Process(target=_push, args=(names, t0, 5.0 + seconds + 2.0, times))
     pusher.start()
     time.sleep(1.5)
-    proc = _start_live(bundle, names, address)
+    proc = _start_live(bundle, names, address, workers)
     meta = json.loads((Path(bundle) / "bundle.json").read_text())
     floors = []
     if floor:
@@ -232,7 +236,7 @@ def measure(bundle: Path, n_streams: int, seconds: float, floor: bool = False) -
     expected = seconds / (HOP / FS)
     least = min(counts.values())
     out = {
-        "streams": n_streams, "alive": alive, "predictions": latency.pop("n"),
+        "streams": n_streams, "workers": workers, "alive": alive, "predictions": latency.pop("n"),
         "least_per_stream": least, "expected_per_stream": round(expected, 1),
         "latency_ms": latency, "cpu_fraction_of_one_core": round(cpu, 4),
         "peak_rss_mb": round(rss, 1), "torch_loaded": torch_mapped, "stop_s": stop_s,
@@ -298,6 +302,7 @@ def main() -> None:
     parser.add_argument("--multi-seconds", type=float, default=20.0)
     parser.add_argument("--streams", default="8,32,64,128", help="the multi-stream sweep")
     parser.add_argument("--bundle", type=Path)
+    parser.add_argument("--workers", type=int, default=2, help="decode threads, several streams")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = args.bundle or _bundle(Path(tmp))
@@ -306,7 +311,7 @@ def main() -> None:
         print("1 stream:", single)
         by_count = {1: single}
         for n in (int(x) for x in args.streams.split(",")):
-            by_count[n] = measure(bundle, n, args.multi_seconds)
+            by_count[n] = measure(bundle, n, args.multi_seconds, workers=args.workers)
             print(f"{n} streams:", by_count[n])
     _plot(by_count, RESULTS / "live_latency.png")
     real_time = [n for n, run in by_count.items() if run["real_time"]]
