@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -142,10 +140,7 @@ class Decoder:
 
 
 def decode_together(
-    decoders: Sequence[Decoder],
-    batches: Sequence[np.ndarray],
-    pool: Executor | None = None,
-    parts: int = 1,
+    decoders: Sequence[Decoder], batches: Sequence[np.ndarray]
 ) -> list[Predictions]:
     """Predict each decoder's batch of windows, in one run of the graph.
 
@@ -159,20 +154,13 @@ def decode_together(
         Sharing one onnxruntime session (one decoder and its :meth:`Decoder.fork` es).
     batches : sequence of array, shape (n_windows_i, n_channels, n_times)
         Microvolts; one per decoder.
-    pool : Executor, optional
-        Threads to compute the inputs and run the graph on ``parts`` slices of the windows
-        at once (numpy's FFT and LAPACK and onnxruntime release the GIL); normalisation,
-        which runs in order, stays in this thread.
-    parts : int
     """
     first = decoders[0]
     if any(d.session is not first.session for d in decoders):
         raise ValueError("decode_together needs decoders that share one session (fork)")
     windows = np.concatenate([np.asarray(b, dtype=np.float32) for b in batches])
     valid, reasons = check_windows(windows, first.bundle.channels, first.limits)
-    slices = _slices(len(windows), parts if pool is not None else 1)
-    each = _map(pool, lambda s: first.inputs(windows[s], valid[s]), slices)
-    inputs = {kind: np.concatenate([part[kind] for part in each]) for kind in each[0]}
+    inputs = first.inputs(windows, valid)
     bounds = np.cumsum([0] + [len(b) for b in batches])
     normalised = [
         d.normalise({k: x[lo:hi] for k, x in inputs.items()}, valid[lo:hi])
@@ -180,27 +168,11 @@ def decode_together(
     ]
     feeds = {spec.name: np.concatenate([n[spec.kind] for n in normalised]).astype(np.float32)
              for spec in first._inputs}  # fmt: skip
-    runs = _map(pool, lambda s: first.session.run(["probs", "valence"],
-                                                  {k: x[s] for k, x in feeds.items()}),
-                slices)  # fmt: skip
-    probs = np.concatenate([r[0] for r in runs])
-    valence = np.concatenate([r[1].reshape(-1) for r in runs])
+    probs, valence = first.session.run(["probs", "valence"], feeds)
     probs = np.where(valid[:, None], probs, np.nan)
-    valence = np.where(valid, valence, np.nan)
+    valence = np.where(valid, valence.reshape(-1), np.nan)
     labels = np.where(valid, np.nanargmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
     return [
         Predictions(probs[lo:hi], valence[lo:hi], labels[lo:hi], valid[lo:hi], reasons[lo:hi])
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
     ]
-
-
-def _slices(n: int, parts: int) -> list[slice]:
-    """``range(n)`` in up to ``parts`` contiguous slices of about equal size."""
-    edges = np.linspace(0, n, min(max(parts, 1), max(n, 1)) + 1).round().astype(int)
-    return [slice(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-
-
-def _map(pool: Executor | None, fn: Callable[[slice], Any], slices: list[slice]) -> list[Any]:
-    if pool is None or len(slices) == 1:
-        return [fn(s) for s in slices]
-    return list(pool.map(fn, slices))
