@@ -16,7 +16,9 @@ from vaxis.decoder.inputs import InputStats
 from vaxis.decoder.profile import Profile, save_profile
 from vaxis.errors import ConfigError, ProfileError, StreamError
 from vaxis.stream.config import LiveConfig
+from vaxis.stream.inlet import EegInlet
 from vaxis.stream.loop import LiveLoop
+from vaxis.stream.runner import run_live_many
 
 
 @pytest.fixture
@@ -75,6 +77,22 @@ def test_a_bad_parameter_is_refused_by_name_before_anything_opens(bundle):
     loop = LiveLoop(LiveConfig(bundle=bundle, stream="x", zmq=None, window_s=2.0))
     with pytest.raises(ConfigError, match="window_s=2 s does not match the bundle's 1 s"):
         loop.connect()
+    # Also for a loop that shares the decoder of one opened before it (run_live_many).
+    with pytest.raises(ConfigError, match="window_s=2 s does not match the bundle's 1 s"):
+        run_live_many([LiveConfig(bundle=bundle, stream="x", zmq=None),
+                       LiveConfig(bundle=bundle, stream="y", zmq=None, window_s=2.0)])  # fmt: skip
+
+
+def test_a_source_lost_after_liblsl_closed_it_is_never_picked_again(bundle):
+    name = f"eeg-{uuid.uuid4().hex[:8]}"
+    outlet = make_outlet(name)  # noqa: F841 - alive while the inlet connects
+    inlet = EegInlet(load_bundle(bundle).channels, name).connect(timeout=5)
+    uid = inlet.uid
+    inlet.disconnect()  # as pull() does when liblsl reports the connection lost
+    inlet.mark_lost()
+    assert uid and uid in inlet.dead and inlet.stream is None
+    with pytest.raises(StreamError, match="no LSL stream"):
+        inlet.find(timeout=0.3)  # the one source answering is the lost one
 
 
 def test_a_failing_lsl_outlet_releases_the_bound_zeromq_port(bundle):

@@ -112,17 +112,26 @@ def _open(inlet: Any, timeout: float, stop: threading.Event | None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Source:
+    """What the inlet knows of a source it connected to, kept once the connection is gone
+    (not the inlet itself: liblsl destroys an inlet where its last reference goes, and that
+    can take seconds; it must be in the background thread that closes it)."""
+
+    uid: str
+    label: str
+    sfreq: float
+    unit_note: str
+
+
 @dataclass
 class Connection:
     """An open inlet to one source, and what reading the bundle's channels from it takes."""
 
     inlet: Any  # mne_lsl.lsl.StreamInlet
-    uid: str
-    label: str
-    sfreq: float
+    source: Source
     picks: np.ndarray  # rows of the bundle's channels
     scale: np.ndarray  # (n_channels, 1) factors to microvolts
-    unit_note: str
     max_samples: int  # enough to drain in one pull what liblsl buffered
 
 
@@ -160,7 +169,7 @@ class EegInlet:
         #: Uids of sources given up: liblsl keeps answering for a vanished outlet a while.
         self.dead: set[str] = set()
         self._connection: Connection | None = None
-        self._last: Connection | None = None
+        self._last: Source | None = None
         self._label = name or stype or source_id or ""
 
     # -- of the source connected now (or, once lost, last) ----------------------------------
@@ -262,16 +271,16 @@ class EegInlet:
         except BaseException:
             _close_quietly(inlet)
             raise
-        sfreq = float(info.sfreq)
-        return Connection(inlet, info.uid, info.name, sfreq, np.asarray(picks), scale[:, None],
-                          note, max(1, math.ceil(self.bufsize * sfreq)))  # fmt: skip
+        source = Source(info.uid, info.name, float(info.sfreq), note)
+        return Connection(inlet, source, np.asarray(picks), scale[:, None],
+                          max(1, math.ceil(self.bufsize * source.sfreq)))  # fmt: skip
 
     def adopt(self, connection: Connection) -> None:
         """Read from ``connection`` from now on; a source connected until now is given up
         (closed in the background, never picked again)."""
         if self._connection is not None:
             self.mark_lost()
-        self._connection = self._last = connection
+        self._connection, self._last = connection, connection.source
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -294,9 +303,10 @@ class EegInlet:
         return out, stamps
 
     def mark_lost(self) -> None:
-        """The connected source stopped delivering: close it and never pick it again."""
-        if self._connection is not None:
-            self.dead.add(self._connection.uid)
+        """The source connected last stopped delivering: close it (if liblsl has not) and
+        never pick it again."""
+        if self._last is not None:
+            self.dead.add(self._last.uid)
         self.disconnect(wait=False)
 
     def disconnect(self, wait: bool = True) -> None:

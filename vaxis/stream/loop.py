@@ -232,10 +232,10 @@ class LiveLoop:
             bundle = decoder.bundle
         else:
             bundle = load_bundle(config.bundle)
-            _check_window(config, bundle)
             decoder = profiled_decoder(bundle, config.profile, config.threads)
             if decoders is not None:
                 decoders[key] = decoder
+        _check_window(config, bundle)
         zmq, owned = self._open_publishers(bundle.classes)
         inlet = EegInlet(bundle.channels, config.stream, config.stype, config.source_id,
                          bufsize=BUFFER_S)  # fmt: skip
@@ -404,6 +404,8 @@ class LiveLoop:
 
     def _pass(self) -> None:
         """:meth:`step` but for decoding: windows completed are left due."""
+        if self._closed:
+            raise StreamError("this live loop is closed: make a new one to decode again")
         inlet = self._require().inlet
         now = self._clock()
         if self._state not in ("connected", "stalled"):
@@ -459,12 +461,14 @@ class LiveLoop:
         connection = finder.take()
         if connection is None:
             return
+        inlet = self._require().inlet
         if self._state == "stalled":  # the stalled source is given up: say so
             self._summary.gaps += self._windower.gaps if self._windower else 0
             self._windower = None
+            inlet.mark_lost()
             self._state = "disconnected"
             self._publish_status()
-        self._require().inlet.adopt(connection)
+        inlet.adopt(connection)
         self._summary.reconnects += 1
         self._connected()
 
@@ -480,7 +484,7 @@ class LiveLoop:
         self._require().inlet.mark_lost()
         self._state = "disconnected"
         self._publish_status()
-        self._stop_finder()  # one that looked for a replacement may exclude the wrong source
+        # A search begun while stalled goes on: it already skips the source just lost.
         self._follow()
 
 
@@ -512,10 +516,14 @@ def decode_due(
             groups.setdefault(session, []).extend((loop, w, t) for w, t in loop._due)
             loop._due = []
     parts = [part for group in groups.values() for part in _cut(group, workers)]
-    if pool is None or len(parts) == 1:
-        results = [_decode_part(part) for part in parts]
-    else:
-        results = list(pool.map(_decode_part, parts))
+    # numpy warns about all-NaN channels, which is exactly what a gap window holds. The
+    # filters are the process's: set here, around the workers, never inside them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if pool is None or len(parts) == 1:
+            results = [_decode_part(part) for part in parts]
+        else:
+            results = list(pool.map(_decode_part, parts))
     for part, predictions in zip(parts, results, strict=True):
         for (loop, windows, pulled_at), p in zip(part, predictions, strict=True):
             loop._publish_predictions(windows, p, pulled_at)
@@ -542,7 +550,4 @@ def _cut(group: list[_Due], n: int) -> list[list[_Due]]:
 def _decode_part(part: list[_Due]) -> list[Predictions]:
     decoders = [loop._require().decoder for loop, _, _ in part]
     batches = [loop._batch(windows) for loop, windows, _ in part]
-    with warnings.catch_warnings():
-        # numpy warns about all-NaN channels, which is exactly what a gap window holds.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return decode_together(decoders, batches)
+    return decode_together(decoders, batches)
