@@ -335,9 +335,9 @@ RETRY_S = 0.5
 class SourceFinder:
     """Looks for a source of ``inlet``'s query in a daemon thread, and opens it.
 
-    The thread ends once it has opened one (:attr:`found`) or is cancelled; a source that
-    answers but cannot be opened (gone again, channels missing) is tried again after
-    :data:`RETRY_S`. :meth:`take` hands the opened connection over once.
+    The thread ends once it has opened one or is cancelled; a source that answers but
+    cannot be opened (gone again, channels missing) is tried again after :data:`RETRY_S`.
+    :meth:`take` hands the opened connection over, once.
 
     Parameters
     ----------
