@@ -21,6 +21,7 @@ from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.pipeline import Decoder
 from vaxis.errors import StreamError
+from vaxis.stream import loop as loop_module
 from vaxis.stream.config import LiveConfig
 from vaxis.stream.loop import LiveLoop, decode_due
 from vaxis.stream.messages import PREDICTION_SCHEMA, decode
@@ -380,9 +381,14 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
     assert [s.reconnects for s in result["summaries"]] == [0, 0, 0]
 
 
-def test_streams_decoded_together_by_two_workers_match_each_stream_alone(bundle):
-    """Windows due in one pass across streams go through one graph run per part; each
-    stream's running statistics see only its own windows, in order."""
+@pytest.mark.parametrize("max_batch", [64, 2])
+def test_streams_decoded_together_by_two_workers_match_each_stream_alone(
+    bundle, monkeypatch, max_batch
+):
+    """Windows due in one pass across streams go through one graph run per part (or per
+    run of ``MAX_BATCH`` windows); each stream's running statistics see only its own
+    windows, in order."""
+    monkeypatch.setattr(loop_module, "MAX_BATCH", max_batch)
     rng = np.random.default_rng(3)
     n = load_bundle(bundle).window_samples
     seen: dict[str, list] = {}

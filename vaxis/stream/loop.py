@@ -547,7 +547,24 @@ def _cut(group: list[_Due], n: int) -> list[list[_Due]]:
     return parts
 
 
+#: Windows per run of the graph, at most (bar one stream's own backlog): larger batches
+#: cost no less per window, and a process that fell behind pulls seconds of every stream at
+#: once, whose float64 spectra in one batch would take gigabytes.
+MAX_BATCH = 64
+
+
 def _decode_part(part: list[_Due]) -> list[Predictions]:
-    decoders = [loop._require().decoder for loop, _, _ in part]
-    batches = [loop._batch(windows) for loop, windows, _ in part]
-    return decode_together(decoders, batches)
+    """Decode ``part`` in order, in runs of up to :data:`MAX_BATCH` windows."""
+    out: list[Predictions] = []
+    start = 0
+    while start < len(part):
+        stop, size = start + 1, len(part[start][1])
+        while stop < len(part) and size + len(part[stop][1]) <= MAX_BATCH:
+            size += len(part[stop][1])
+            stop += 1
+        run = part[start:stop]
+        decoders = [loop._require().decoder for loop, _, _ in run]
+        batches = [loop._batch(windows) for loop, windows, _ in run]
+        out += decode_together(decoders, batches)
+        start = stop
+    return out
