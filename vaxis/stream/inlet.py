@@ -169,6 +169,7 @@ class EegInlet:
         #: Uids of sources given up: liblsl keeps answering for a vanished outlet a while.
         self.dead: set[str] = set()
         self._connection: Connection | None = None
+        self._kept: Connection | None = None  # see disconnect()
         self._last: Source | None = None
         self._label = name or stype or source_id or ""
 
@@ -309,13 +310,21 @@ class EegInlet:
             self.dead.add(self._last.uid)
         self.disconnect(wait=False)
 
-    def disconnect(self, wait: bool = True) -> None:
-        """Close the connection. ``wait=False`` closes in a background thread: closing an
-        inlet whose source has vanished can block in liblsl for tens of seconds, and the
-        loop must carry on meanwhile."""
+    def disconnect(self, wait: bool = True, keep: bool = False) -> None:
+        """Close the connection.
+
+        ``wait=False`` closes in a background thread: closing an inlet whose source has
+        vanished can block in liblsl for tens of seconds, and the loop must carry on
+        meanwhile. ``keep=True`` (at the end of a run) also keeps the closed inlet here, to
+        be destroyed with this object: liblsl takes about 0.3 s to destroy one whose source
+        vanished, one after another, which held up the exit of a process that had closed
+        64 of them for 19 s.
+        """
         connection, self._connection = self._connection, None
         if connection is None:
             return
+        if keep:
+            self._kept = connection
         if wait:
             _close_quietly(connection.inlet)
         else:

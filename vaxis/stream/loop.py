@@ -287,8 +287,10 @@ class LiveLoop:
         """Publish a last ``stopped`` status, then close the publishers this loop opened and
         the inlet; a second call does nothing.
 
-        ``wait=False`` closes the inlet in a background thread: liblsl takes half a second,
-        or far longer for a source that vanished.
+        ``wait=False`` closes the inlet in a background thread (liblsl takes half a second,
+        or far longer for a source that vanished) and leaves the closed inlet to be
+        destroyed with the loop, so that a process ending a run of many streams exits at
+        once.
         """
         if self._closed:
             return
@@ -309,7 +311,7 @@ class LiveLoop:
             self._publishers = []
             for publisher in acquired.owned:
                 publisher.close()
-            acquired.inlet.disconnect(wait=wait)
+            acquired.inlet.disconnect(wait=wait, keep=not wait)
 
     def run(self, stop: threading.Event | None = None) -> LiveSummary:
         """Connect (unless connected), step until ``stop`` is set or ``config.duration`` has
