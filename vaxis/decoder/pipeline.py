@@ -89,7 +89,6 @@ class Decoder:
         self.session = open_session(model or bundle.model_path, threads=threads)
         self._inputs = bundle.inputs
         self._tangent = bundle.tangent_space()
-        self._positions = np.array([bundle.valence_positions[c] for c in bundle.classes])
 
     def fork(self) -> Decoder:
         """A decoder for another stream: the same bundle, statistics, limits and
@@ -135,7 +134,10 @@ class Decoder:
         windows : array, shape (n_windows, n_channels, n_times), microvolts
         valid : array of bool, shape (n_windows,)
         """
-        normalised = self.normalise(self.inputs(windows, valid), valid)
+        return self._graph_inputs(self.normalise(self.inputs(windows, valid), valid))
+
+    def _graph_inputs(self, normalised: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Normalised inputs by kind -> the graph's inputs by name, float32."""
         return {spec.name: normalised[spec.kind].astype(np.float32) for spec in self._inputs}
 
 
@@ -166,9 +168,8 @@ def decode_together(
         d.normalise({k: x[lo:hi] for k, x in inputs.items()}, valid[lo:hi])
         for d, lo, hi in zip(decoders, bounds[:-1], bounds[1:], strict=True)
     ]
-    feeds = {spec.name: np.concatenate([n[spec.kind] for n in normalised]).astype(np.float32)
-             for spec in first._inputs}  # fmt: skip
-    probs, valence = first.session.run(["probs", "valence"], feeds)
+    merged = {kind: np.concatenate([n[kind] for n in normalised]) for kind in inputs}
+    probs, valence = first.session.run(["probs", "valence"], first._graph_inputs(merged))
     probs = np.where(valid[:, None], probs, np.nan)
     valence = np.where(valid, valence.reshape(-1), np.nan)
     labels = np.where(valid, np.nanargmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)

@@ -6,9 +6,9 @@ each publisher sends. Everything is timed on the LSL clock. A stream that stops 
 is reported ``stalled``; the connection is kept (liblsl recovers a source that has a source
 id) while a background thread looks for another source answering the same query, and opens
 it: the loop reports the stalled one ``disconnected`` and switches as soon as the new one
-is open. A source that is gone for good is
-reported ``disconnected`` and looked for again in the background, so other streams decoded
-by the same process carry on, until it (or a new source with the same name) returns.
+is open. A source that is gone for good is reported ``disconnected`` and looked for again
+in the background, so other streams decoded by the same process carry on, until it (or a
+new source with the same name) returns.
 
 :class:`LiveLoop` follows mne-lsl's lifecycle: a constructor that acquires nothing,
 ``connect()`` and ``close()`` (or ``with``). :func:`run_live` decodes one stream;
@@ -43,9 +43,8 @@ from vaxis.stream.windows import Window, Windower
 
 __all__ = ["LiveLoop", "decode_due"]
 
-#: Seconds the mne-lsl ring buffer holds. The loop copies new samples out on every pass, so
-#: this only has to outlast the longest pass (a longer stall shows as a gap); mne-lsl rolls
-#: the whole buffer on each pull, so a short one is cheaper.
+#: Seconds liblsl buffers for an inlet between two pulls. The loop drains it on every pass,
+#: so this only has to outlast the longest pass (a longer stall shows as a gap).
 BUFFER_S = 3.0
 
 
@@ -184,6 +183,10 @@ class LiveLoop:
         uses it to place windows in the file it plays."""
         return self._first_sample
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StreamError("this live loop is closed: make a new one to decode again")
+
     def _require(self) -> _Acquired:
         if self._acquired is None:
             raise StreamError("the live loop is not connected: call connect() first")
@@ -221,8 +224,7 @@ class LiveLoop:
         ``decoders`` holds the decoders of loops opened before, by bundle, profile and
         threads: a loop whose three match forks one (one onnxruntime session, running
         statistics of its own), so that their windows can be decoded together."""
-        if self._closed:
-            raise StreamError("this live loop is closed: make a new one to decode again")
+        self._check_open()
         if self._acquired is not None:
             return
         config = self._config
@@ -406,8 +408,7 @@ class LiveLoop:
 
     def _pass(self) -> None:
         """:meth:`step` but for decoding: windows completed are left due."""
-        if self._closed:
-            raise StreamError("this live loop is closed: make a new one to decode again")
+        self._check_open()
         inlet = self._require().inlet
         now = self._clock()
         if self._state not in ("connected", "stalled"):
@@ -417,7 +418,7 @@ class LiveLoop:
         elif pulled[1].size:
             self._received(*pulled)
         elif now - self._last_data > self._config.stale_s:
-            self._stalled(now)
+            self._stalled()
         if now - self._last_status >= self._config.status_every:
             elapsed = now - self._last_status if self._last_status else self._config.status_every
             self._sfreq_effective = self._samples_since_status / elapsed
@@ -441,7 +442,7 @@ class LiveLoop:
         if windows:
             self._due.append((windows, pulled_at))
 
-    def _stalled(self, now: float) -> None:
+    def _stalled(self) -> None:
         """No samples for ``stale_s``: report it and keep the connection (liblsl recovers a
         source with a source id by itself), while looking in the background for another
         source answering the same query; switch to it if one appears."""

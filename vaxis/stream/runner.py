@@ -96,7 +96,7 @@ def run_loops(
 
 def _connect_all(loops: Sequence[LiveLoop], stop: threading.Event) -> None:
     """Open every loop in this thread (they may share a ZeroMQ socket), then connect their
-    inlets at once: opening one waits about a second on liblsl's time correction. The first
+    inlets at once: opening one takes about half a second inside liblsl. The first
     failure (a stream not found, channels missing) is raised; a stop request ends the
     search for streams."""
     decoders: dict[tuple, Decoder] = {}
