@@ -32,7 +32,7 @@ DEFAULT_SHRINKAGE = 0.1
 _TINY = np.finfo(np.float64).tiny
 
 #: Windows per block when computing covariances, which bounds the FFT's memory.
-_BLOCK = 32
+BLOCK = 32
 
 
 def n_pairs(n_channels: int) -> int:
@@ -79,17 +79,33 @@ def band_covariances(
     """
     x = np.asarray(x)
     n_windows, n_channels, n_times = x.shape
+    out = np.empty((n_windows, len(bands), n_channels, n_channels))
+    for start in range(0, max(n_windows, 1), BLOCK):  # once at least: checks the arguments
+        block = x[start : start + BLOCK].astype(np.float64, copy=False)
+        spectrum = sp_fft.rfft(block, axis=-1)
+        out[start : start + BLOCK] = spectrum_covariances(spectrum, n_times, sfreq, bands,
+                                                           shrinkage)  # fmt: skip
+    return out
+
+
+def spectrum_covariances(
+    spectrum: np.ndarray,
+    n_times: int,
+    sfreq: float,
+    bands: Mapping[str, tuple[float, float]] = BANDS,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+) -> np.ndarray:
+    """:func:`band_covariances` of windows of ``n_times`` samples from their real FFT
+    ``spectrum`` (n_windows, n_channels, n_freqs), float64."""
     if not 0.0 <= shrinkage < 1.0:
         raise ValueError(f"shrinkage {shrinkage} is not in [0, 1)")
+    n_windows, n_channels = spectrum.shape[:2]
     bins = _band_bins(n_times, float(sfreq), tuple(tuple(map(float, b)) for b in bands.values()))
     out = np.empty((n_windows, len(bins), n_channels, n_channels))
-    for start in range(0, n_windows, _BLOCK):
-        block = x[start : start + _BLOCK].astype(np.float64, copy=False)
-        spectrum = sp_fft.rfft(block, axis=-1)
-        for j, (inside, scale) in enumerate(bins):
-            kept = spectrum[..., inside] * scale
-            stacked = np.concatenate([kept.real, kept.imag], axis=-1)
-            out[start : start + _BLOCK, j] = stacked @ stacked.transpose(0, 2, 1)
+    for j, (inside, scale) in enumerate(bins):
+        kept = spectrum[..., inside] * scale
+        stacked = np.concatenate([kept.real, kept.imag], axis=-1)
+        out[:, j] = stacked @ stacked.transpose(0, 2, 1)
     if shrinkage:
         mu = np.trace(out, axis1=-2, axis2=-1) / n_channels
         out *= 1.0 - shrinkage
@@ -178,3 +194,9 @@ class TangentSpaceMap:
     def transform(self, x: np.ndarray, sfreq: float) -> np.ndarray:
         """Tangent vectors of preprocessed windows (n_windows, n_channels, n_times)."""
         return self.tangent(self.covariances(x, sfreq))
+
+    def from_spectrum(self, spectrum: np.ndarray, n_times: int, sfreq: float) -> np.ndarray:
+        """:meth:`transform` of windows of ``n_times`` samples from their real FFT
+        (n_windows, n_channels, n_freqs), float64."""
+        return self.tangent(spectrum_covariances(spectrum, n_times, sfreq, self.bands,
+                                                 self.shrinkage))  # fmt: skip

@@ -14,6 +14,7 @@ product over bins, which is what makes a FACED-size corpus take seconds, not min
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Literal, get_args
 
 import numpy as np
@@ -38,6 +39,8 @@ def band_matrix(
 ) -> np.ndarray:
     """Weights (n_freqs, n_bands) turning ``|rfft|**2`` into band variances.
 
+    Computed once per window length, rate and bands; the array returned is read-only.
+
     Parameters
     ----------
     n_times : int
@@ -47,21 +50,30 @@ def band_matrix(
     bands : mapping
         Band name to ``(low, high)`` in Hz, half-open.
     """
+    edges = tuple((float(low), float(high)) for low, high in bands.values())
+    return _band_matrix(int(n_times), float(sfreq), edges)
+
+
+@lru_cache(maxsize=32)
+def _band_matrix(n_times: int, sfreq: float, bands: tuple[tuple[float, float], ...]) -> np.ndarray:
     freqs = sp_fft.rfftfreq(n_times, d=1.0 / sfreq)
     weights = np.zeros((freqs.size, len(bands)))
     nyquist_bin = n_times // 2 if n_times % 2 == 0 else -1
-    for j, (low, high) in enumerate(bands.values()):
+    for j, (low, high) in enumerate(bands):
         if not 0 < low < high <= sfreq / 2:
-            raise ValueError(f"band [{low}, {high}) Hz does not fit sampling rate {sfreq} Hz")
+            raise ValueError(f"band [{low:g}, {high:g}) Hz does not fit sampling rate {sfreq:g} Hz")
         inside = (freqs >= low) & (freqs < high)
         if not inside.any():
             raise ValueError(
-                f"band [{low}, {high}) Hz holds no FFT bin for {n_times} samples at {sfreq} Hz"
+                f"band [{low:g}, {high:g}) Hz holds no FFT bin for {n_times} samples at "
+                f"{sfreq:g} Hz"
             )
         weights[inside, j] = 2.0
         if nyquist_bin > 0 and inside[nyquist_bin]:
             weights[nyquist_bin, j] = 1.0
-    return weights / float(n_times) ** 2
+    weights /= float(n_times) ** 2
+    weights.flags.writeable = False
+    return weights
 
 
 def band_power(
@@ -86,8 +98,34 @@ def band_power(
     x = np.asarray(x)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     spectrum = sp_fft.rfft(x.astype(dtype, copy=False), axis=-1, workers=-1)
+    return spectrum_power(spectrum, x.shape[-1], sfreq, bands)
+
+
+def spectrum_power(
+    spectrum: np.ndarray,
+    n_times: int,
+    sfreq: float,
+    bands: Mapping[str, tuple[float, float]] = BANDS,
+) -> np.ndarray:
+    """:func:`band_power` of windows of ``n_times`` samples from their real FFT
+    ``spectrum`` (..., n_freqs), in its precision."""
     squared = spectrum.real**2 + spectrum.imag**2
-    return squared @ band_matrix(x.shape[-1], sfreq, bands).astype(dtype)
+    return squared @ band_matrix(n_times, sfreq, bands).astype(squared.dtype, copy=False)
+
+
+def from_power(
+    power: np.ndarray, kind: FeatureKind = "de", bands: Mapping[str, tuple[float, float]] = BANDS
+) -> np.ndarray:
+    """Features of ``kind`` from band variances (..., n_bands): the differential entropy
+    ``0.5 * log(2 pi e var)`` (``"de"``), or the log of the mean power spectral density in
+    each band, unit**2 / Hz (``"psd"``)."""
+    tiny = np.finfo(power.dtype).tiny
+    if kind == "de":
+        return 0.5 * np.log(2 * np.pi * np.e * np.maximum(power, tiny))
+    if kind == "psd":
+        widths = np.array([high - low for low, high in bands.values()], dtype=power.dtype)
+        return np.log(np.maximum(power / widths, tiny))
+    raise ValueError(f"unknown feature kind {kind!r}; expected {FEATURE_KINDS}")
 
 
 def differential_entropy(
@@ -97,17 +135,14 @@ def differential_entropy(
 
     Same parameters and shape as :func:`band_power`.
     """
-    power = band_power(x, sfreq, bands)
-    return 0.5 * np.log(2 * np.pi * np.e * np.maximum(power, np.finfo(power.dtype).tiny))
+    return from_power(band_power(x, sfreq, bands), "de")
 
 
 def log_psd(
     x: np.ndarray, sfreq: float, bands: Mapping[str, tuple[float, float]] = BANDS
 ) -> np.ndarray:
     """Log of the mean power spectral density in each band (unit**2 / Hz)."""
-    power = band_power(x, sfreq, bands)
-    widths = np.array([high - low for low, high in bands.values()], dtype=power.dtype)
-    return np.log(np.maximum(power / widths, np.finfo(power.dtype).tiny))
+    return from_power(band_power(x, sfreq, bands), "psd", bands)
 
 
 #: Length of the sub-windows whose band power :func:`envelope_variability` compares.
@@ -167,9 +202,6 @@ def envelope_variability(
     return log_power.std(axis=-2)
 
 
-_KIND_FUNCS = {"de": differential_entropy, "psd": log_psd}
-
-
 def extract(
     x: np.ndarray,
     sfreq: float,
@@ -177,8 +209,6 @@ def extract(
     bands: Mapping[str, tuple[float, float]] = BANDS,
 ) -> np.ndarray:
     """Features of ``kind`` (``"de"`` or ``"psd"``) for windows ``x`` (..., n_times)."""
-    try:
-        func = _KIND_FUNCS[kind]
-    except KeyError:
-        raise ValueError(f"unknown feature kind {kind!r}; expected {FEATURE_KINDS}") from None
-    return func(x, sfreq, bands)
+    if kind not in FEATURE_KINDS:
+        raise ValueError(f"unknown feature kind {kind!r}; expected {FEATURE_KINDS}")
+    return from_power(band_power(x, sfreq, bands), kind, bands)

@@ -24,9 +24,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy import fft as sp_fft
 
-from vaxis.decoder.covariance import TangentSpaceMap
-from vaxis.decoder.features import BANDS, FeatureKind, envelope_variability, extract
+from vaxis.decoder.covariance import BLOCK, TangentSpaceMap
+from vaxis.decoder.features import (
+    BANDS,
+    FeatureKind,
+    envelope_variability,
+    from_power,
+    spectrum_power,
+)
 from vaxis.decoder.preprocessing import Detrend, Reference, preprocess
 
 EPS = 1e-6
@@ -85,16 +92,38 @@ def window_inputs(
     if "covariance" in kinds and tangent is None:
         raise ValueError("the covariance input needs a TangentSpaceMap (tangent=)")
     raw = preprocess(windows, reference, detrend)
-    out = {}
-    if "features" in kinds:
-        out["features"] = extract(raw, sfreq, feature_kind, bands).astype(np.float32)
+    out = _spectral_inputs(raw, sfreq, kinds, feature_kind, bands, tangent)
     if "raw" in kinds:
         out["raw"] = raw
-    if "covariance" in kinds and tangent is not None:  # None was refused above
-        out["covariance"] = tangent.transform(raw, sfreq).astype(np.float32)
     if "envelope" in kinds:
         out["envelope"] = envelope_variability(raw, sfreq, bands).astype(np.float32)
     return out
+
+
+def _spectral_inputs(
+    raw: np.ndarray,
+    sfreq: float,
+    kinds: Collection[str],
+    feature_kind: FeatureKind,
+    bands: Mapping[str, tuple[float, float]],
+    tangent: TangentSpaceMap | None,
+) -> dict[str, np.ndarray]:
+    """The ``"features"`` and ``"covariance"`` inputs, as asked, from one float64 FFT of
+    each window, in blocks that bound the spectra's memory."""
+    asked = {"features": "features" in kinds, "covariance": "covariance" in kinds}
+    if not any(asked.values()):
+        return {}
+    parts: dict[str, list[np.ndarray]] = {kind: [] for kind, on in asked.items() if on}
+    n_times = raw.shape[-1]
+    for start in range(0, max(len(raw), 1), BLOCK):
+        # One thread: a live window's FFT is shorter than handing it to a pool.
+        spectrum = sp_fft.rfft(raw[start : start + BLOCK].astype(np.float64), axis=-1)
+        if asked["features"]:
+            power = spectrum_power(spectrum, n_times, sfreq, bands)
+            parts["features"].append(from_power(power, feature_kind, bands))
+        if tangent is not None and asked["covariance"]:
+            parts["covariance"].append(tangent.from_spectrum(spectrum, n_times, sfreq))
+    return {kind: np.concatenate(p).astype(np.float32) for kind, p in parts.items()}
 
 
 def _raw_mean_square(raw: np.ndarray) -> np.ndarray:

@@ -172,6 +172,8 @@ class EegInlet:
         self._kept: Connection | None = None  # see disconnect()
         self._last: Source | None = None
         self._label = name or stype or source_id or ""
+        #: A sample :meth:`wait` took off liblsl's queue, and its timestamp: pulled first.
+        self._held: tuple[np.ndarray, float] | None = None
 
     # -- of the source connected now (or, once lost, last) ----------------------------------
 
@@ -282,8 +284,29 @@ class EegInlet:
         if self._connection is not None:
             self.mark_lost()
         self._connection, self._last = connection, connection.source
+        self._held = None
 
     # -- reading -----------------------------------------------------------------------------
+
+    def wait(self, timeout: float) -> None:
+        """Block until a sample arrives or ``timeout`` seconds pass, whichever is first.
+
+        liblsl wakes the caller as the sample lands (no polling, no CPU while waiting);
+        the sample is kept and handed out first by the next :meth:`pull`. Returns at once
+        when a sample is already held; sleeps ``timeout`` while not connected.
+        """
+        connection = self._connection
+        if connection is None:
+            time.sleep(timeout)
+            return
+        if self._held is not None:
+            return
+        try:
+            sample, stamp = connection.inlet.pull_sample(timeout)
+        except RuntimeError:  # lost: the next pull says so
+            return
+        if stamp is not None:  # out of liblsl's reused buffer
+            self._held = (np.array(sample), stamp)
 
     def pull(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Samples since the last pull: (n_channels, n) microvolts and (n,) LSL timestamps.
@@ -299,6 +322,10 @@ class EegInlet:
         except RuntimeError:  # mne-lsl raises LostError, a RuntimeError
             self.disconnect(wait=False)
             return None
+        if self._held is not None:
+            sample, stamp = self._held
+            self._held = None
+            data, stamps = np.vstack([sample, data]), np.concatenate([[stamp], stamps])
         # Only the picked channels, out of liblsl's reused buffer, in microvolts.
         out = np.multiply(data[:, connection.picks].T, connection.scale, dtype=np.float32)
         return out, stamps
@@ -321,6 +348,7 @@ class EegInlet:
         64 of them for 19 s.
         """
         connection, self._connection = self._connection, None
+        self._held = None
         if connection is None:
             return
         if keep:

@@ -364,6 +364,11 @@ class LiveLoop:
             self._last_prediction = message
             self._publish(messages.PREDICTION_TOPIC, message)
 
+    def wait(self, timeout: float) -> None:
+        """Block until the stream delivers a sample or ``timeout`` seconds pass (see
+        :meth:`EegInlet.wait`); the next pass pulls it."""
+        self._require().inlet.wait(timeout)
+
     def next_due(self) -> float | None:
         """LSL time at which the next window should complete (see :func:`pause`)."""
         return self._windower.due() if self._windower else None

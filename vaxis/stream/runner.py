@@ -4,6 +4,7 @@ them together; :func:`run_live` and :func:`run_live_many` are the entry points.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -19,26 +20,35 @@ from vaxis.stream.summary import LiveSummary
 __all__ = ["pause", "run_live", "run_live_many", "run_loops"]
 
 
-#: Polling: fast around the moment a window completes, slow in between.
-FAST_POLL_S, SLOW_POLL_S, LEAD_S, LATE_S = 0.0005, 0.01, 0.002, 0.1
+#: Waiting: how long at most, how long while several windows are due at once, how long
+#: before a window is due another stream's wait ends, and how overdue a stream is stalled.
+SLOW_POLL_S, FAST_POLL_S, LEAD_S, LATE_S = 0.01, 0.0005, 0.002, 0.1
 
 
-def pause(loops: Sequence[LiveLoop], now: float) -> float:
-    """Seconds to sleep before the next pass.
+def pause(loops: Sequence[LiveLoop], now: float) -> tuple[LiveLoop | None, float]:
+    """The loop to wait on before the next pass (``None``: sleep), and for how long.
 
-    A pass costs about 70 µs of CPU even when nothing arrived, and only the chunk that
-    completes a window is urgent: the loop sleeps up to ``SLOW_POLL_S`` until ``LEAD_S``
-    before the earliest window is due (last timestamp plus the samples it still needs at
-    the nominal rate), then polls every ``FAST_POLL_S`` until it arrives, or until it is
-    ``LATE_S`` overdue (a stalled source), when it goes back to slow polling.
+    Only the chunk that completes a window is urgent, and polling costs CPU for nothing
+    (a pass takes about 10 µs per stream when nothing arrived). So the thread waits on
+    the stream whose window is due first (its last timestamp plus the samples it still
+    needs at the nominal rate): liblsl wakes it as a sample lands (:meth:`LiveLoop.wait`),
+    and one stream is decoded the moment its window completes, without polling. The wait lasts up to
+    ``SLOW_POLL_S``, or until ``LEAD_S`` before the next stream's window is due; while
+    two or more are due at once, ``FAST_POLL_S`` (waiting on one would hold up the
+    others). A stream more than ``LATE_S`` overdue (stalled) comes last.
     """
-    dues = [d for loop in loops if loop.state == "connected" and (d := loop.next_due())]
+    dues = []
+    for loop in loops:
+        if loop.state == "connected" and (due := loop.next_due()) is not None:
+            dues.append((due if now - due < LATE_S else math.inf, len(dues), loop))
     if not dues:
-        return SLOW_POLL_S
-    wait = min(dues) - now - LEAD_S
-    if wait > 0:
-        return min(wait, SLOW_POLL_S)
-    return FAST_POLL_S if -wait < LATE_S else SLOW_POLL_S
+        return None, SLOW_POLL_S
+    dues.sort(key=lambda entry: entry[:2])
+    first = dues[0][2]
+    if len(dues) == 1 or dues[1][0] == math.inf:
+        return first, SLOW_POLL_S
+    until_next = dues[1][0] - LEAD_S - now
+    return first, min(until_next, SLOW_POLL_S) if until_next > 0 else FAST_POLL_S
 
 
 def run_loops(
@@ -81,7 +91,11 @@ def run_loops(
             for loop in loops:
                 loop._pass()
             decode_due(loops, pool, workers)
-            time.sleep(pause(loops, local_clock()))
+            waiting_on, timeout = pause(loops, local_clock())
+            if waiting_on is None:
+                time.sleep(timeout)
+            else:
+                waiting_on.wait(timeout)
         return [loop.summary for loop in loops]
     finally:
         # In this thread: the loops may share a ZeroMQ socket. Destroying an mne-lsl inlet

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -98,10 +99,86 @@ def _float32(array: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(array, dtype=torch.float32)
 
 
+def _pooling_matrix(n: int, kernel: int, stride: int) -> torch.Tensor | None:
+    """(n, n_out) weights of a mean over ``kernel`` samples every ``stride`` along an axis
+    of ``n``; ``None`` where the pool leaves the axis as it is."""
+    if kernel == stride == 1:
+        return None
+    n_out = (n - kernel) // stride + 1
+    weights = torch.zeros(n, n_out)
+    for j in range(n_out):
+        weights[j * stride : j * stride + kernel, j] = 1.0 / kernel
+    return weights
+
+
+class MatMulPool(nn.Module):
+    """An unpadded ``nn.AvgPool2d`` on inputs of a known height and width, as matrix
+    products along the pooled axes: the same sums, but onnxruntime's AveragePool took
+    0.15 ms of a ShallowNet window where the product takes 0.03 ms.
+
+    Parameters
+    ----------
+    pool : nn.AvgPool2d
+        No padding, no ``ceil_mode``, no divisor override (:func:`matmul_pooling` checks).
+    height, width : int
+        The last two axes of its input.
+    """
+
+    def __init__(self, pool: nn.AvgPool2d, height: int, width: int):
+        super().__init__()
+        kernel, stride = _pair(pool.kernel_size), _pair(pool.stride or pool.kernel_size)
+        self.flat = width == 1
+        self.register_buffer("rows", _pooling_matrix(height, kernel[0], stride[0]), False)
+        self.register_buffer("cols", _pooling_matrix(width, kernel[1], stride[1]), False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.rows is not None and self.flat:  # (..., time, 1): the usual EEG layout
+            x = (x.squeeze(-1) @ self.rows).unsqueeze(-1)
+        elif self.rows is not None:
+            x = (x.transpose(-2, -1) @ self.rows).transpose(-2, -1)
+        if self.cols is not None:
+            x = x @ self.cols
+        return x
+
+
+def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def matmul_pooling(graph: nn.Module, args: tuple[torch.Tensor, ...]) -> nn.Module:
+    """A copy of ``graph`` whose unpadded ``nn.AvgPool2d`` layers are :class:`MatMulPool`,
+    for the input shapes they see when ``graph`` runs on ``args``; the rest is shared."""
+    graph = copy.deepcopy(graph)
+    shapes: dict[nn.Module, set[tuple[int, int]]] = {}
+
+    def record(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        shapes.setdefault(module, set()).add(tuple(inputs[0].shape[-2:]))
+
+    pools = [m for m in graph.modules() if isinstance(m, nn.AvgPool2d) and _plain(m)]
+    hooks = [pool.register_forward_pre_hook(record) for pool in pools]
+    with torch.no_grad():
+        graph(*args)
+    for hook in hooks:
+        hook.remove()
+    for parent in list(graph.modules()):
+        for name, child in parent.named_children():
+            if child in shapes and len(shapes[child]) == 1:
+                ((height, width),) = shapes[child]
+                setattr(parent, name, MatMulPool(child, height, width))
+    return graph
+
+
+def _plain(pool: nn.AvgPool2d) -> bool:
+    """No padding, no ceil mode, no divisor override: a plain mean of each window."""
+    return _pair(pool.padding) == (0, 0) and not pool.ceil_mode and pool.divisor_override is None
+
+
 def export_onnx(
     graph: EnsembleGraph, path: str | Path, examples: dict[str, np.ndarray], opset: int = OPSET
 ) -> Path:
     """Write ``graph`` as ONNX with a dynamic batch axis on every input and output.
+
+    Mean-pooling layers are written as matrix products (:func:`matmul_pooling`).
 
     Parameters
     ----------
@@ -111,6 +188,7 @@ def export_onnx(
     path = Path(path)
     graph = graph.cpu().eval()
     args = tuple(torch.as_tensor(examples[k], dtype=torch.float32) for k in graph.input_kinds)
+    exported = matmul_pooling(graph, args)
     dynamic = {name: {0: "batch"} for name in (*graph.input_kinds, *OUTPUTS)}
     try:
         with warnings.catch_warnings():
@@ -118,7 +196,7 @@ def export_onnx(
             # at export time; torch flags it as legacy.
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                graph, args, str(path), input_names=list(graph.input_kinds),
+                exported, args, str(path), input_names=list(graph.input_kinds),
                 output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=opset,
                 dynamo=False,
             )  # fmt: skip
