@@ -179,3 +179,19 @@ def test_streams_decoded_together_equal_each_stream_decoded_alone(bundle_dir):
     assert first.running.count_ == 6 and second.running.count_ == 2
     with pytest.raises(ValueError, match="share one session"):
         decode_together([first, Decoder(bundle)], [a, b])
+
+
+def test_windows_prepared_ahead_predict_as_decoded(bundle_dir):
+    bundle = load_bundle(bundle_dir)
+    batches = [eeg(3, seed=7 + i, scale=20.0 + 10 * i) for i in range(3)]
+    batches[1][0] = np.nan
+    decoded = Decoder(bundle)
+    expected = [decoded.decode(b) for b in batches]
+    ahead = Decoder(bundle)
+    checked = [ahead.prepare(b) for b in batches]  # all prepared before any is predicted
+    assert ahead.running.count_ == 0, "preparing touched the running statistics"
+    for got, want in zip(map(ahead.predict, checked), expected, strict=True):
+        np.testing.assert_array_equal(got.valid, want.valid)
+        np.testing.assert_allclose(got.probs, want.probs, atol=1e-6)
+        assert got.reasons == want.reasons
+    assert ahead.running.count_ == decoded.running.count_ == 8

@@ -40,6 +40,28 @@ class Predictions:
         return self.labels.size
 
 
+@dataclass
+class Checked:
+    """Windows checked and their inputs computed, not yet normalised: what
+    :meth:`Decoder.prepare` returns. It needs no running statistics, so it may be
+    computed ahead, in another thread, while earlier windows are predicted.
+
+    Attributes
+    ----------
+    valid : array of bool, shape (n_windows,)
+    reasons : list of str or None
+    inputs : dict of str to array
+        Un-normalised inputs by kind, invalid windows zeroed first.
+    """
+
+    valid: np.ndarray
+    reasons: list[str | None]
+    inputs: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return self.valid.size
+
+
 class Decoder:
     """Runs a bundle on windows already in the bundle's channels, rate and unit.
 
@@ -106,6 +128,18 @@ class Decoder:
         """
         return decode_together([self], [windows])[0]
 
+    def prepare(self, windows: np.ndarray) -> Checked:
+        """Check windows (n_windows, n_channels, n_times), microvolts, and compute their
+        inputs; :meth:`predict` finishes. Touches no running statistics."""
+        windows = np.asarray(windows, dtype=np.float32)
+        valid, reasons = check_windows(windows, self.bundle.channels, self.limits)
+        return Checked(valid, reasons, self.inputs(windows, valid))
+
+    def predict(self, checked: Checked) -> Predictions:
+        """Normalise prepared windows (updating running statistics, in order) and predict:
+        ``decoder.predict(decoder.prepare(w))`` is ``decoder.decode(w)``."""
+        return predict_together([self], [len(checked)], checked)[0]
+
     def inputs(self, windows: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
         """The un-normalised inputs of the kinds the bundle reads; invalid windows are
         zeroed first."""
@@ -161,9 +195,18 @@ def decode_together(
     if any(d.session is not first.session for d in decoders):
         raise ValueError("decode_together needs decoders that share one session (fork)")
     windows = np.concatenate([np.asarray(b, dtype=np.float32) for b in batches])
-    valid, reasons = check_windows(windows, first.bundle.channels, first.limits)
-    inputs = first.inputs(windows, valid)
-    bounds = np.cumsum([0] + [len(b) for b in batches])
+    return predict_together(decoders, [len(b) for b in batches], first.prepare(windows))
+
+
+def predict_together(
+    decoders: Sequence[Decoder], sizes: Sequence[int], checked: Checked
+) -> list[Predictions]:
+    """:func:`decode_together` of windows already prepared: ``checked`` holds each
+    decoder's ``sizes[i]`` windows in turn; each decoder's rows are normalised by its own
+    statistics, in order, then all go through one run of the graph."""
+    first = decoders[0]
+    valid, reasons, inputs = checked.valid, checked.reasons, checked.inputs
+    bounds = np.cumsum([0, *sizes])
     normalised = [
         d.normalise({k: x[lo:hi] for k, x in inputs.items()}, valid[lo:hi])
         for d, lo, hi in zip(decoders, bounds[:-1], bounds[1:], strict=True)

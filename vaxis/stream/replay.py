@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ import numpy as np
 
 from vaxis.decoder.bundle import Bundle, load_bundle
 from vaxis.decoder.channels import match_channels
+from vaxis.decoder.pipeline import Checked
 from vaxis.decoder.profile import profiled_decoder
 from vaxis.decoder.windows import resampler, window_starts
 from vaxis.errors import DataError
@@ -61,9 +63,20 @@ def _row(start: int, win: int, fs: float, classes, probs, valence, valid, reason
     }  # fmt: skip
 
 
+#: Batches whose inputs are computed ahead, in a second thread, while the graph runs.
+AHEAD = 2
+
+
 def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 32) -> ReplayResult:
     """Decode every hop-aligned window of ``raw`` (or the windows at ``starts``), ``batch``
-    windows at a time (small batches stay in cache: 32 ran 15 % faster than 1024)."""
+    windows at a time (small batches stay in cache: 32 ran 15 % faster than 1024).
+
+    A second thread computes the inputs of the next batches (checks, FFTs, covariances)
+    while this one normalises, in order, and runs the graph: numpy, LAPACK and onnxruntime
+    release the GIL, so the two overlap on two cores. BLAS keeps one thread each (its own
+    threads would only wait on the two: 0.70 s against 0.41 s for a 14-min recording)."""
+    from threadpoolctl import threadpool_limits
+
     bundle = load_bundle(bundle_path)
     data = picked_microvolts(raw, bundle)
     fs = float(raw.info["sfreq"])
@@ -75,17 +88,28 @@ def replay_fast(raw, bundle_path, profile=None, starts=None, batch: int = 32) ->
     decoder = profiled_decoder(bundle, profile)
     view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)
     result = ReplayResult("fast", bundle.classes)
-    for i in range(0, starts.size, batch):
-        chunk = starts[i : i + batch]
+
+    def prepare(chunk: np.ndarray) -> Checked:
         windows = view[:, chunk].transpose(1, 0, 2)
-        if resample is not None:
-            windows = resample(windows)
-        p = decoder.decode(windows)
+        return decoder.prepare(resample(windows) if resample is not None else windows)
+
+    def emit(chunk: np.ndarray, checked: Future[Checked]) -> None:
+        p = decoder.predict(checked.result())
         result.rows += [
             _row(int(s), win, fs, bundle.classes, p.probs[j], p.valence[j], p.valid[j],
                  p.reasons[j])
             for j, s in enumerate(chunk)
         ]  # fmt: skip
+
+    pending: deque[tuple[np.ndarray, Future[Checked]]] = deque()
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(1) as pool:
+        for i in range(0, starts.size, batch):
+            chunk = starts[i : i + batch]
+            pending.append((chunk, pool.submit(prepare, chunk)))
+            if len(pending) > AHEAD:
+                emit(*pending.popleft())
+        while pending:
+            emit(*pending.popleft())
     return result
 
 
