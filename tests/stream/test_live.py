@@ -381,14 +381,12 @@ def test_one_process_decodes_several_streams(tmp_path, bundle):
     assert [s.reconnects for s in result["summaries"]] == [0, 0, 0]
 
 
-@pytest.mark.parametrize("max_batch", [64, 2])
-def test_streams_decoded_together_by_two_workers_match_each_stream_alone(
-    bundle, monkeypatch, max_batch
-):
+@pytest.mark.parametrize("run", [64, 2])
+def test_streams_decoded_together_by_two_workers_match_each_stream_alone(bundle, monkeypatch, run):
     """Windows due in one pass across streams go through one graph run per part (or per
-    run of ``MAX_BATCH`` windows); each stream's running statistics see only its own
-    windows, in order."""
-    monkeypatch.setattr(loop_module, "MAX_BATCH", max_batch)
+    run of ``RUN`` windows); each stream's running statistics see only its own windows,
+    in order."""
+    monkeypatch.setattr(loop_module, "RUN", run)
     rng = np.random.default_rng(3)
     n = load_bundle(bundle).window_samples
     seen: dict[str, list] = {}
@@ -413,4 +411,46 @@ def test_streams_decoded_together_by_two_workers_match_each_stream_alone(
         got = np.array([list(m["probs"].values()) for m in seen[name]])
         assert [m["seq"] for m in seen[name]] == list(range(len(want)))
         np.testing.assert_allclose(got, want, atol=1e-5)
+        loop.close()
+
+
+def _opened_loops(bundle, n, on_prediction=None):
+    loops = [LiveLoop(LiveConfig(bundle=bundle, stream=f"eeg-{uuid.uuid4().hex[:8]}", zmq=None),
+                      on_prediction=on_prediction) for _ in range(n)]  # fmt: skip
+    decoders: dict = {}
+    for loop in loops:
+        loop._open(decoders)
+    return loops
+
+
+def test_each_run_is_published_before_the_next_is_decoded(bundle, monkeypatch):
+    monkeypatch.setattr(loop_module, "RUN", 1)
+    n = load_bundle(bundle).window_samples
+    counts = []
+
+    def on_prediction(message):  # the second stream's windows counted so far
+        if message["stream"] == loops[0].inlet.label:
+            counts.append(loops[1]._require().decoder.running.count_)
+
+    loops = _opened_loops(bundle, 2, on_prediction)
+    data = np.random.default_rng(4).standard_normal((32, n)).astype(np.float32) * 10
+    for loop in loops:
+        loop._due.append(([Window(data, 0.0, 1.0, False)], 0.0))
+    decode_due(loops)
+    assert counts == [0], "the first stream's message waited for the second stream's run"
+    assert loops[1].summary.windows == 1
+    for loop in loops:
+        loop.close()
+
+
+def test_an_error_in_a_decode_worker_is_raised_not_waited_on(bundle):
+    n = load_bundle(bundle).window_samples
+    loops = _opened_loops(bundle, 2)
+    good = np.zeros((32, n), dtype=np.float32) + np.arange(n, dtype=np.float32)
+    loops[0]._due.append(([Window(good, 0.0, 1.0, False)], 0.0))
+    loops[1]._due.append(([Window(good[:, :10], 0.0, 1.0, False)], 0.0))  # the wrong length
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(ValueError, match="holds no FFT bin"):
+            decode_due(loops, pool, workers=2)
+    for loop in loops:
         loop.close()
