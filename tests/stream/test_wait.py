@@ -13,7 +13,7 @@ from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.stream.config import LiveConfig
-from vaxis.stream.inlet import EegInlet
+from vaxis.stream.inlet import EegInlet, SharedResolution
 from vaxis.stream.loop import LiveLoop
 from vaxis.stream.runner import FAST_POLL_S, SLOW_POLL_S, pause
 
@@ -98,3 +98,24 @@ def test_pause_waits_on_the_stream_due_first_and_polls_when_several_are_due(bund
     finally:
         for loop in loops:
             loop.close()
+
+
+def test_searches_at_once_share_one_resolution():
+    name = f"shared-{uuid.uuid4().hex[:8]}"
+    _outlet = make_outlet(name)
+    resolution = SharedResolution()
+    results = []
+
+    def search():
+        results.append({info.name for info in resolution.streams(0.5)})
+
+    threads = [threading.Thread(target=search) for _ in range(8)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - start
+    # One after another, eight resolutions of 0.5 s would take 4 s.
+    assert took < 1.6, f"the eight searches took {took:.1f} s: they did not share"
+    assert len(results) == 8 and all(name in found for found in results)

@@ -224,10 +224,15 @@ class EegInlet:
         timeout: float,
         stop: threading.Event | None = None,
         exclude: str | None = None,
+        shared: bool = False,
     ) -> Any:
         """The first source answering the query within ``timeout`` seconds, neither given
         up nor ``exclude`` (a uid); ``None`` once ``stop`` is set. Raise
-        :class:`StreamError` when none answers."""
+        :class:`StreamError` when none answers.
+
+        ``shared=True`` (background searches) picks it out of one resolution of every
+        stream shared with the process's other searches (:class:`SharedResolution`)
+        instead of asking the network for this query alone."""
         from mne_lsl.lsl import resolve_streams
 
         deadline = time.monotonic() + timeout
@@ -235,8 +240,11 @@ class EegInlet:
             if stop is not None and stop.is_set():
                 return None
             began = time.monotonic()
-            wait = max(0.0, min(RESOLVE_SLICE_S, deadline - began))
-            found = resolve_streams(timeout=wait, **self.query)
+            wait = max(1e-3, min(RESOLVE_SLICE_S, deadline - began))
+            if shared:
+                found = [i for i in RESOLUTION.streams(wait) if self._answers(i)]
+            else:
+                found = resolve_streams(timeout=wait, **self.query)
             found = [i for i in found if i.uid not in self.dead and i.uid != exclude]
             if found:
                 return found[0]
@@ -248,6 +256,10 @@ class EegInlet:
             if time.monotonic() >= deadline:
                 wanted = ", ".join(f"{k}={v!r}" for k, v in self.query.items() if v)
                 raise StreamError(f"no LSL stream with {wanted} found within {timeout:g} s")
+
+    def _answers(self, info: Any) -> bool:
+        """Whether the stream ``info`` describes matches the query."""
+        return all(getattr(info, key) == value for key, value in self.query.items() if value)
 
     def open(
         self, info: Any, stop: threading.Event | None = None, timeout: float = 5.0
@@ -359,6 +371,39 @@ class EegInlet:
             close_in_background(connection.inlet)
 
 
+class SharedResolution:
+    """Every stream on the network, resolved by one thread at a time on behalf of all the
+    background searches of a process.
+
+    A search asking liblsl for its own stream costs every outlet on the network a query to
+    answer, ten times a second. With 128 streams silent at once (outlets up, nothing sent
+    yet) the 128 searches kept both cores busy and held up decoding for ten seconds once
+    the data began. Here one resolution per slice serves every search: a search that asks
+    while another resolves waits (off the GIL) for that one's result.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done_at = -math.inf
+        self._streams: list[Any] = []
+
+    def streams(self, wait: float) -> list[Any]:
+        """Every stream that answered a resolution begun after this call, or during it
+        (this thread resolves, for ``wait`` seconds, when none is under way)."""
+        from mne_lsl.lsl import resolve_streams
+
+        asked = time.monotonic()
+        with self._lock:
+            if self._done_at < asked:
+                self._streams = resolve_streams(timeout=wait)
+                self._done_at = time.monotonic()
+            return self._streams
+
+
+#: The process's shared resolution (see :class:`SharedResolution`).
+RESOLUTION = SharedResolution()
+
+
 def close_in_background(inlet: Any) -> None:
     """Close an mne-lsl inlet in a daemon thread (see :meth:`EegInlet.disconnect`)."""
     threading.Thread(target=_close_quietly, args=(inlet,), daemon=True,
@@ -399,7 +444,7 @@ class SourceFinder:
     def _run(self) -> None:
         while not self._cancel.is_set():
             try:
-                info = self._inlet.find(RETRY_S, self._cancel, self._exclude)
+                info = self._inlet.find(RETRY_S, self._cancel, self._exclude, shared=True)
             except StreamError:
                 continue  # not back yet
             if info is None:
