@@ -37,7 +37,7 @@ def pause(loops: Sequence[LiveLoop], now: float) -> tuple[LiveLoop | None, float
     two or more are due at once, ``FAST_POLL_S`` (waiting on one would hold up the
     others). A stream more than ``LATE_S`` overdue (stalled) comes last.
     """
-    dues = []
+    dues: list[tuple[float, int, LiveLoop]] = []
     for loop in loops:
         if loop.state == "connected" and (due := loop.next_due()) is not None:
             dues.append((due if now - due < LATE_S else math.inf, len(dues), loop))

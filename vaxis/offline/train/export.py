@@ -124,6 +124,10 @@ class MatMulPool(nn.Module):
         The last two axes of its input.
     """
 
+    # Buffers, registered in __init__ (None along an axis the pool leaves as it is).
+    rows: torch.Tensor | None
+    cols: torch.Tensor | None
+
     def __init__(self, pool: nn.AvgPool2d, height: int, width: int):
         super().__init__()
         kernel, stride = _pair(pool.kernel_size), _pair(pool.stride or pool.kernel_size)
@@ -147,12 +151,14 @@ def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
 
 def matmul_pooling(graph: nn.Module, args: tuple[torch.Tensor, ...]) -> nn.Module:
     """A copy of ``graph`` whose unpadded ``nn.AvgPool2d`` layers are :class:`MatMulPool`,
-    for the input shapes they see when ``graph`` runs on ``args``; the rest is shared."""
+    for the input shapes they see when ``graph`` runs on ``args`` (a layer that sees
+    several is left as it is)."""
     graph = copy.deepcopy(graph)
     shapes: dict[nn.Module, set[tuple[int, int]]] = {}
 
     def record(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-        shapes.setdefault(module, set()).add(tuple(inputs[0].shape[-2:]))
+        height, width = inputs[0].shape[-2:]
+        shapes.setdefault(module, set()).add((int(height), int(width)))
 
     pools = [m for m in graph.modules() if isinstance(m, nn.AvgPool2d) and _plain(m)]
     hooks = [pool.register_forward_pre_hook(record) for pool in pools]
@@ -162,7 +168,7 @@ def matmul_pooling(graph: nn.Module, args: tuple[torch.Tensor, ...]) -> nn.Modul
         hook.remove()
     for parent in list(graph.modules()):
         for name, child in parent.named_children():
-            if child in shapes and len(shapes[child]) == 1:
+            if isinstance(child, nn.AvgPool2d) and len(shapes.get(child, ())) == 1:
                 ((height, width),) = shapes[child]
                 setattr(parent, name, MatMulPool(child, height, width))
     return graph
