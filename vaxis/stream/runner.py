@@ -1,5 +1,6 @@
-"""Running live loops: one thread steps every loop, then decodes the windows due across
-them together; :func:`run_live` and :func:`run_live_many` are the entry points.
+"""Running live loops: one thread steps every loop, decodes the windows due across them
+together, then waits on the stream due next; :func:`run_live` and :func:`run_live_many` are
+the entry points.
 """
 
 from __future__ import annotations
@@ -61,13 +62,14 @@ def run_loops(
     until stopped; close them all at the end, whatever happened.
 
     Each pass pulls every stream, then decodes the windows due across streams together
-    (:func:`decode_due`).
+    (:func:`decode_due`), then waits as :func:`pause` says (until a sample lands, at most
+    ``SLOW_POLL_S``).
 
     Parameters
     ----------
     loops : sequence of LiveLoop
     stop : threading.Event, optional
-        Set it (from a signal handler or another thread) to stop within one poll.
+        Set it (from a signal handler or another thread) to stop within one wait.
     duration : float, optional
         Seconds to run after connecting.
     workers : int
