@@ -110,18 +110,21 @@ def _spectral_inputs(
 ) -> dict[str, np.ndarray]:
     """The ``"features"`` and ``"covariance"`` inputs, as asked, from one float64 FFT of
     each window, in blocks that bound the spectra's memory."""
-    asked = {"features": "features" in kinds, "covariance": "covariance" in kinds}
-    if not any(asked.values()):
+    parts: dict[str, list[np.ndarray]] = {}
+    if "features" in kinds:
+        parts["features"] = []
+    if "covariance" in kinds and tangent is not None:  # None was refused by the caller
+        parts["covariance"] = []
+    if not parts:
         return {}
-    parts: dict[str, list[np.ndarray]] = {kind: [] for kind, on in asked.items() if on}
     n_times = raw.shape[-1]
     for start in range(0, max(len(raw), 1), BLOCK):
         # One thread: a live window's FFT is shorter than handing it to a pool.
         spectrum = sp_fft.rfft(raw[start : start + BLOCK].astype(np.float64), axis=-1)
-        if asked["features"]:
+        if "features" in parts:
             power = spectrum_power(spectrum, n_times, sfreq, bands)
             parts["features"].append(from_power(power, feature_kind, bands))
-        if tangent is not None and asked["covariance"]:
+        if tangent is not None and "covariance" in parts:
             parts["covariance"].append(tangent.from_spectrum(spectrum, n_times, sfreq))
     return {kind: np.concatenate(p).astype(np.float32) for kind, p in parts.items()}
 

@@ -191,11 +191,8 @@ def decode_together(
     batches : sequence of array, shape (n_windows_i, n_channels, n_times)
         Microvolts; one per decoder.
     """
-    first = decoders[0]
-    if any(d.session is not first.session for d in decoders):
-        raise ValueError("decode_together needs decoders that share one session (fork)")
     windows = np.concatenate([np.asarray(b, dtype=np.float32) for b in batches])
-    return predict_together(decoders, [len(b) for b in batches], first.prepare(windows))
+    return predict_together(decoders, [len(b) for b in batches], decoders[0].prepare(windows))
 
 
 def predict_together(
@@ -205,6 +202,8 @@ def predict_together(
     decoder's ``sizes[i]`` windows in turn; each decoder's rows are normalised by its own
     statistics, in order, then all go through one run of the graph."""
     first = decoders[0]
+    if any(d.session is not first.session for d in decoders):
+        raise ValueError("decoding together needs decoders that share one session (fork)")
     valid, reasons, inputs = checked.valid, checked.reasons, checked.inputs
     bounds = np.cumsum([0, *sizes])
     normalised = [
