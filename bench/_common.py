@@ -9,12 +9,20 @@ import platform
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def loopback_port() -> int:
+    """A random port between 20000 and 32000 for a loopback ZeroMQ endpoint: below the
+    kernel's ephemeral range, where liblsl's reconnecting inlets and other bind-to-any-port
+    sockets never land (the port above it is as safe, for a second endpoint)."""
+    return 20000 + uuid.uuid4().int % 12000
 
 
 def machine_info() -> dict:

@@ -46,7 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import pylsl  # noqa: E402
 import zmq  # noqa: E402
-from _common import RESULTS, target, write_result  # noqa: E402
+from _common import RESULTS, loopback_port, target, write_result  # noqa: E402
 
 from vaxis.decoder.channels import FACED_CHANNELS  # noqa: E402
 from vaxis.offline.corpus.synthetic import synthesize_recording  # noqa: E402
@@ -201,8 +201,8 @@ def measure(
     ``seconds``; with ``floor``, the do-nothing decoder reads the first outlet at the same
     time."""
     names = [f"bench-{uuid.uuid4().hex[:6]}" for _ in range(n_streams)]
-    ports = 20000 + uuid.uuid4().int % 20000
-    address, floor_address = f"tcp://127.0.0.1:{ports}", f"tcp://127.0.0.1:{ports + 1}"
+    port = loopback_port()
+    address, floor_address = f"tcp://127.0.0.1:{port}", f"tcp://127.0.0.1:{port + 1}"
     lead = 4.0 + 0.1 * n_streams  # the outlets appear, the live process connects
     t0 = pylsl.local_clock() + lead
     n_chunks = int((lead + 5.0 + seconds + 2.0) * FS / CHUNK)

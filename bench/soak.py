@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import pylsl  # noqa: E402
 import zmq  # noqa: E402
-from _common import target, write_result  # noqa: E402
+from _common import loopback_port, target, write_result  # noqa: E402
 
 from vaxis.decoder.channels import FACED_CHANNELS  # noqa: E402
 from vaxis.stream.messages import decode  # noqa: E402
@@ -206,7 +206,7 @@ def main() -> None:
         tmp = Path(tmp)
         bundle = args.bundle or _bundle(tmp)
         names = [f"soak-{uuid.uuid4().hex[:6]}-{i}" for i in range(N_STREAMS)]
-        address = f"tcp://127.0.0.1:{20000 + uuid.uuid4().int % 20000}"
+        address = f"tcp://127.0.0.1:{loopback_port()}"
         t0 = pylsl.local_clock() + 3.0
         log = tmp / "events.json"
         spawn = mp.get_context("spawn")

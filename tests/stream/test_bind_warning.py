@@ -4,11 +4,11 @@ to (``--allow-remote``)."""
 import logging
 import subprocess
 import sys
-import uuid
 
 import pytest
 
 from tests.bundles import write_linear_bundle
+from tests.ports import free_port
 from vaxis.stream.publishers import ZmqPublisher, is_loopback
 
 CLI = "import sys; from vaxis.cli import main; sys.argv[0] = 'vaxis'; main()"
@@ -28,26 +28,22 @@ def test_what_counts_as_loopback(address, local):
     assert is_loopback(address) == local
 
 
-def _port():
-    return 20000 + uuid.uuid4().int % 20000
-
-
 def test_a_publisher_beyond_loopback_warns_unless_allowed(caplog):
-    address = f"tcp://0.0.0.0:{_port()}"
+    address = f"tcp://0.0.0.0:{free_port()}"
     with caplog.at_level(logging.WARNING, logger="vaxis"):
         ZmqPublisher(address).close()
     assert f"binds to {address}, beyond loopback" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="vaxis"):
-        ZmqPublisher(f"tcp://0.0.0.0:{_port()}", allow_remote=True).close()
-        ZmqPublisher(f"tcp://127.0.0.1:{_port()}").close()
+        ZmqPublisher(f"tcp://0.0.0.0:{free_port()}", allow_remote=True).close()
+        ZmqPublisher(f"tcp://127.0.0.1:{free_port()}").close()
     assert caplog.text == ""
 
 
 @pytest.mark.parametrize("allow", [False, True])
 def test_vaxis_live_prints_the_warning(tmp_path, allow):
     bundle = write_linear_bundle(tmp_path / "bundle")
-    address = f"tcp://0.0.0.0:{_port()}"
+    address = f"tcp://0.0.0.0:{free_port()}"
     args = ["live", "--bundle", str(bundle), "--stream", "absent", "--zmq", address,
             "--connect-timeout", "0.5", "--no-dashboard"]  # fmt: skip
     args += ["--allow-remote"] if allow else []

@@ -11,6 +11,7 @@ import zmq
 
 from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
+from tests.ports import free_address
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.inputs import InputStats
 from vaxis.decoder.profile import Profile, save_profile
@@ -24,14 +25,6 @@ from vaxis.stream.runner import run_live_many
 @pytest.fixture
 def bundle(tmp_path):
     return write_linear_bundle(tmp_path / "bundle")
-
-
-def free_address() -> str:
-    """A loopback TCP endpoint nothing is bound to now."""
-    sock = zmq.Context.instance().socket(zmq.PUB)
-    port = sock.bind_to_random_port("tcp://127.0.0.1")
-    sock.close(linger=0)
-    return f"tcp://127.0.0.1:{port}"
 
 
 def can_bind(address: str, within: float = 0.0) -> bool:
@@ -114,7 +107,7 @@ def test_a_profile_for_another_bundle_is_refused_before_any_port_is_bound(bundle
     config = LiveConfig(bundle=bundle, stream="absent", zmq=address, profile=tmp_path / "profile")
     with pytest.raises(ProfileError, match="calibrated against bundle"):
         LiveLoop(config).connect()
-    assert can_bind(address, within=2.0)  # our own free_address() socket closes in the background
+    assert can_bind(address, within=2.0)
 
 
 def test_a_stream_not_found_releases_the_publishers(bundle):

@@ -17,6 +17,7 @@ import zmq
 
 from tests.bundles import write_linear_bundle
 from tests.outlets import make_outlet
+from tests.ports import free_address
 from vaxis.decoder.bundle import load_bundle
 from vaxis.decoder.channels import FACED_CHANNELS
 from vaxis.decoder.pipeline import Decoder
@@ -264,10 +265,9 @@ def test_sigterm_stops_vaxis_live_cleanly(bundle):
     pusher = Pusher(outlet, seconds=30, speed=1.0)
     pusher.start()
     code = "import sys; from vaxis.cli import main; sys.argv[0] = 'vaxis'; main()"
-    port = 20000 + int(uuid.uuid4().int % 20000)
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "live", "--bundle", str(bundle), "--stream", name,
-         "--zmq", f"tcp://127.0.0.1:{port}", "--no-dashboard"],
+         "--zmq", free_address(), "--no-dashboard"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
