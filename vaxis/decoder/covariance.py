@@ -18,7 +18,7 @@ in numpy alone so the live path stays lean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -31,8 +31,18 @@ DEFAULT_SHRINKAGE = 0.1
 
 _TINY = np.finfo(np.float64).tiny
 
-#: Windows per block when computing covariances, which bounds the FFT's memory.
-BLOCK = 32
+#: Windows per block of :func:`spectra`, which bounds the spectra's memory.
+_BLOCK = 32
+
+
+def spectra(x: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """The real FFT of windows ``x`` (n_windows, ..., n_times) along time, float64, in
+    blocks of windows that bound its memory: (rows of ``x``, spectrum) pairs, one at least
+    (an empty one for no windows)."""
+    for start in range(0, max(len(x), 1), _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        # One thread: a live window's FFT is shorter than handing it to a pool.
+        yield rows, sp_fft.rfft(x[rows].astype(np.float64, copy=False), axis=-1)
 
 
 def n_pairs(n_channels: int) -> int:
@@ -80,11 +90,8 @@ def band_covariances(
     x = np.asarray(x)
     n_windows, n_channels, n_times = x.shape
     out = np.empty((n_windows, len(bands), n_channels, n_channels))
-    for start in range(0, max(n_windows, 1), BLOCK):  # once at least: checks the arguments
-        block = x[start : start + BLOCK].astype(np.float64, copy=False)
-        spectrum = sp_fft.rfft(block, axis=-1)
-        out[start : start + BLOCK] = spectrum_covariances(spectrum, n_times, sfreq, bands,
-                                                           shrinkage)  # fmt: skip
+    for rows, spectrum in spectra(x):  # once at least: checks the arguments
+        out[rows] = spectrum_covariances(spectrum, n_times, sfreq, bands, shrinkage)
     return out
 
 

@@ -24,9 +24,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy import fft as sp_fft
 
-from vaxis.decoder.covariance import BLOCK, TangentSpaceMap
+from vaxis.decoder.covariance import TangentSpaceMap, spectra
 from vaxis.decoder.features import (
     BANDS,
     FeatureKind,
@@ -118,9 +117,7 @@ def _spectral_inputs(
     if not parts:
         return {}
     n_times = raw.shape[-1]
-    for start in range(0, max(len(raw), 1), BLOCK):
-        # One thread: a live window's FFT is shorter than handing it to a pool.
-        spectrum = sp_fft.rfft(raw[start : start + BLOCK].astype(np.float64), axis=-1)
+    for _, spectrum in spectra(raw):
         if "features" in parts:
             power = spectrum_power(spectrum, n_times, sfreq, bands)
             parts["features"].append(from_power(power, feature_kind, bands))

@@ -388,8 +388,8 @@ class SharedResolution:
         self._streams: list[Any] = []
 
     def streams(self, wait: float) -> list[Any]:
-        """Every stream that answered a resolution begun after this call, or during it
-        (this thread resolves, for ``wait`` seconds, when none is under way)."""
+        """Every stream that answered a resolution that ended after this call began: one
+        under way when it began, or else one this thread runs, for ``wait`` seconds."""
         from mne_lsl.lsl import resolve_streams
 
         asked = time.monotonic()

@@ -33,10 +33,10 @@ def pause(loops: Sequence[LiveLoop], now: float) -> tuple[LiveLoop | None, float
     (a pass takes about 10 µs per stream when nothing arrived). So the thread waits on
     the stream whose window is due first (its last timestamp plus the samples it still
     needs at the nominal rate): liblsl wakes it as a sample lands (:meth:`LiveLoop.wait`),
-    and one stream is decoded the moment its window completes, without polling. The wait lasts up to
-    ``SLOW_POLL_S``, or until ``LEAD_S`` before the next stream's window is due; while
-    two or more are due at once, ``FAST_POLL_S`` (waiting on one would hold up the
-    others). A stream more than ``LATE_S`` overdue (stalled) comes last.
+    and one stream is decoded the moment its window completes, without polling. The wait
+    lasts up to ``SLOW_POLL_S``, or until ``LEAD_S`` before the next stream's window is
+    due; while two or more are due at once, ``FAST_POLL_S`` (waiting on one would hold up
+    the others). A stream more than ``LATE_S`` overdue (stalled) comes last.
     """
     dues: list[tuple[float, int, LiveLoop]] = []
     for loop in loops:
